@@ -1,0 +1,53 @@
+//! Verification beside a bare HMAC-SHA256 over the same bytes, in the same run.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use flowtriq_webhook::{Secret, Signature, Verifier};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Digest, Sha256};
+
+const SECRET: &str = "bench-secret-0123456789";
+
+/// A valid event padded to `size` bytes with an unknown field, so the full path parses it.
+fn body_of(size: usize) -> Vec<u8> {
+    let head = r#"{"event_type":"attack_update","incident":{"id":147},"pad":""#;
+    let tail = r#""}"#;
+    let pad = size - head.len() - tail.len();
+    format!("{head}{}{tail}", "x".repeat(pad)).into_bytes()
+}
+
+fn signature_and_mac(c: &mut Criterion) {
+    let secret = Secret::new(SECRET);
+    let verifier = Verifier::new(secret.clone());
+    let mut group = c.benchmark_group("verify");
+    for size in [256usize, 1024, 64 * 1024, 1024 * 1024] {
+        let body = bytes::Bytes::from(body_of(size));
+        let header = Signature::compute(&secret, &body).to_string();
+        group.throughput(Throughput::Bytes(size as u64));
+
+        group.bench_with_input(BenchmarkId::new("sha256", size), &body, |b, body| {
+            b.iter(|| Sha256::digest(black_box(body)));
+        });
+        group.bench_with_input(BenchmarkId::new("hmac_sha256", size), &body, |b, body| {
+            b.iter(|| {
+                let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET.as_bytes()).unwrap();
+                mac.update(black_box(body));
+                mac.finalize()
+            });
+        });
+        group.bench_with_input(BenchmarkId::new("verifier", size), &body, |b, body| {
+            b.iter(|| {
+                verifier
+                    .verify(Some(black_box(header.as_bytes())), body.clone())
+                    .unwrap()
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, signature_and_mac);
+criterion_main!(benches);

@@ -1,0 +1,1 @@
+//! Examples and cross-adapter tests of flowtriq-webhook.
