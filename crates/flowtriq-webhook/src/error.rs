@@ -38,6 +38,8 @@ pub enum Error {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The body could not be read to the end (the client went away, or the transport failed).
+    BodyRead(String),
     /// The signature is valid but the body is not a valid Flowtriq event.
     InvalidPayload(PayloadError),
     /// The replay window is enabled and the event's `timestamp` lies outside it.
@@ -62,6 +64,7 @@ impl Error {
             Self::Signature(e) => e.code(),
             Self::SignatureMismatch { .. } => "signature_mismatch",
             Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::BodyRead(_) => "body_read_failed",
             Self::InvalidPayload(_) => "invalid_payload",
             Self::TimestampOutsideWindow { .. } => "timestamp_outside_window",
             Self::MissingTimestamp => "missing_timestamp",
@@ -78,10 +81,22 @@ impl Error {
             | Self::TimestampOutsideWindow { .. }
             | Self::MissingTimestamp => 401,
             Self::PayloadTooLarge { .. } => 413,
-            Self::InvalidPayload(_) => 400,
+            Self::InvalidPayload(_) | Self::BodyRead(_) => 400,
             Self::DeliveryInFlight => 409,
             Self::StoreUnavailable(_) => 503,
         }
+    }
+
+    /// Records the rejection as a `tracing` warning with its code and status.
+    ///
+    /// The [`Verifier`](crate::Verifier) logs its own rejections; adapters call this for the
+    /// ones they find themselves (a body that could not be read).
+    pub fn log(&self) {
+        tracing::warn!(
+            reason = self.code(),
+            status = self.status(),
+            "rejected Flowtriq webhook: {self}"
+        );
     }
 
     /// The short JSON response body, `{"error":"<code>"}`.
@@ -118,6 +133,7 @@ impl fmt::Display for Error {
                 "the body is larger than the {limit}-byte limit; raise the limit if Flowtriq \
                  legitimately sends larger events"
             ),
+            Self::BodyRead(reason) => write!(f, "the request body could not be read: {reason}"),
             Self::InvalidPayload(e) => e.fmt(f),
             Self::TimestampOutsideWindow {
                 age_secs,

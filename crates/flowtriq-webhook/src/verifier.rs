@@ -107,7 +107,7 @@ impl Verifier {
     /// A buffer for the body under this verifier's limit; refuses an oversized
     /// `Content-Length` before anything is read.
     pub fn body_buffer(&self, content_length: Option<u64>) -> Result<BodyBuffer, Error> {
-        BodyBuffer::new(self.body_limit, content_length).inspect_err(log_rejection)
+        BodyBuffer::new(self.body_limit, content_length).inspect_err(Error::log)
     }
 
     /// Verifies a delivery: the raw `X-Flowtriq-Signature` value (or `None` when absent) and
@@ -131,7 +131,7 @@ impl Verifier {
         body: Bytes,
         now: OffsetDateTime,
     ) -> Result<VerifiedEvent, Error> {
-        self.check(signature, body, now).inspect_err(log_rejection)
+        self.check(signature, body, now).inspect_err(Error::log)
     }
 
     fn check(
@@ -188,14 +188,6 @@ impl Verifier {
         }
         Ok(())
     }
-}
-
-fn log_rejection(error: &Error) {
-    tracing::warn!(
-        reason = error.code(),
-        status = error.status(),
-        "rejected Flowtriq webhook: {error}"
-    );
 }
 
 impl fmt::Debug for Verifier {
