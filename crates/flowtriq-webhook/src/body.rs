@@ -39,7 +39,7 @@ impl BodyBuffer {
     /// A declared `Content-Length` above the limit is refused at once, before any byte is read.
     pub fn new(limit: usize, content_length: Option<u64>) -> Result<Self, Error> {
         if content_length.is_some_and(|len| len > limit as u64) {
-            return Err(Error::PayloadTooLarge { limit });
+            return Err(too_large(limit));
         }
         Ok(Self {
             limit,
@@ -50,7 +50,7 @@ impl BodyBuffer {
     /// Appends a chunk; fails once the body is longer than the limit.
     pub fn push(&mut self, chunk: Bytes) -> Result<(), Error> {
         if chunk.len() > self.limit - self.len() {
-            return Err(Error::PayloadTooLarge { limit: self.limit });
+            return Err(too_large(self.limit));
         }
         if chunk.is_empty() {
             return Ok(());
@@ -93,6 +93,12 @@ impl BodyBuffer {
             State::Many(bytes) => bytes.freeze(),
         }
     }
+}
+
+fn too_large(limit: usize) -> Error {
+    let error = Error::PayloadTooLarge { limit };
+    error.log();
+    error
 }
 
 #[cfg(test)]

@@ -107,7 +107,7 @@ impl Verifier {
     /// A buffer for the body under this verifier's limit; refuses an oversized
     /// `Content-Length` before anything is read.
     pub fn body_buffer(&self, content_length: Option<u64>) -> Result<BodyBuffer, Error> {
-        BodyBuffer::new(self.body_limit, content_length).inspect_err(Error::log)
+        BodyBuffer::new(self.body_limit, content_length)
     }
 
     /// Verifies a delivery: the raw `X-Flowtriq-Signature` value (or `None` when absent) and
