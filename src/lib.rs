@@ -1,1 +1,203 @@
-//! Examples and cross-adapter tests of flowtriq-webhook.
+//! What the example receivers share: their configuration from the environment (DESIGN §4)
+//! and the answer they give to a verified event. The cross-adapter tests use the same answer,
+//! so every framework is held to one contract.
+
+use std::{fmt, net::SocketAddr, time::Duration};
+
+use flowtriq_webhook::{Event, Verifier};
+use serde_json::{Value, json};
+
+/// The body an example receiver answers a verified event with:
+/// `{"event_type": <as sent>, "incident_id": <incident.id or null>, "node": <node.name or null>}`.
+pub fn echo(event: &Event) -> Value {
+    json!({
+        "event_type": event.event_type.as_str(),
+        "incident_id": event.incident_id(),
+        "node": event.node_name(),
+    })
+}
+
+/// Where the receivers remember handled deliveries (`FLOWTRIQ_DEDUP`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dedup {
+    /// No de-duplication (the default).
+    Off,
+    /// In this process's memory.
+    Memory,
+    /// On the Redis server at this `redis://` URL.
+    Redis(String),
+}
+
+/// The example receivers' configuration, read from the environment.
+#[derive(Clone)]
+pub struct ReceiverConfig {
+    /// `FLOWTRIQ_WEBHOOK_SECRET`, required.
+    pub verifier: Verifier,
+    /// `FLOWTRIQ_LISTEN`, default `127.0.0.1:3000`.
+    pub listen: SocketAddr,
+    /// `FLOWTRIQ_DEDUP`: `off` (default), `memory` or a `redis://` URL.
+    pub dedup: Dedup,
+    /// `FLOWTRIQ_HANDLER_DELAY_MS`: how long the handler sleeps before answering.
+    pub handler_delay: Duration,
+}
+
+impl fmt::Debug for ReceiverConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReceiverConfig")
+            .field("verifier", &self.verifier)
+            .field("listen", &self.listen)
+            .field("dedup", &redacted_dedup(&self.dedup))
+            .field("handler_delay", &self.handler_delay)
+            .finish()
+    }
+}
+
+/// A Redis URL may carry a password: print only its scheme.
+fn redacted_dedup(dedup: &Dedup) -> &'static str {
+    match dedup {
+        Dedup::Off => "off",
+        Dedup::Memory => "memory",
+        Dedup::Redis(_) => "redis://<redacted>",
+    }
+}
+
+/// A configuration error: the message to print, and exit code 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl ReceiverConfig {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so it can be tested without touching the
+    /// process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let secret = lookup("FLOWTRIQ_WEBHOOK_SECRET")
+            .filter(|secret| !secret.is_empty())
+            .ok_or_else(|| {
+                ConfigError(
+                    "FLOWTRIQ_WEBHOOK_SECRET is not set: set it to the webhook secret configured \
+                     in the Flowtriq dashboard"
+                        .into(),
+                )
+            })?;
+        let mut verifier = Verifier::new(secret);
+
+        let listen = match lookup("FLOWTRIQ_LISTEN") {
+            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
+            Some(addr) => addr.parse().map_err(|_| {
+                ConfigError(format!(
+                    "FLOWTRIQ_LISTEN={addr:?} is not an address such as 127.0.0.1:3000"
+                ))
+            })?,
+        };
+
+        let dedup = match lookup("FLOWTRIQ_DEDUP").as_deref() {
+            None | Some("off") => Dedup::Off,
+            Some("memory") => Dedup::Memory,
+            Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                Dedup::Redis(url.to_owned())
+            }
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "FLOWTRIQ_DEDUP={other:?} is not one of off, memory or a redis:// URL"
+                )));
+            }
+        };
+
+        if let Some(secs) = lookup("FLOWTRIQ_REPLAY_WINDOW_SECS") {
+            let secs: u64 = secs.parse().map_err(|_| {
+                ConfigError(format!(
+                    "FLOWTRIQ_REPLAY_WINDOW_SECS={secs:?} is not a whole number of seconds"
+                ))
+            })?;
+            verifier = verifier.with_replay_window(Duration::from_secs(secs));
+        }
+
+        let handler_delay = match lookup("FLOWTRIQ_HANDLER_DELAY_MS") {
+            None => Duration::ZERO,
+            Some(ms) => Duration::from_millis(ms.parse().map_err(|_| {
+                ConfigError(format!(
+                    "FLOWTRIQ_HANDLER_DELAY_MS={ms:?} is not a whole number of milliseconds"
+                ))
+            })?),
+        };
+
+        Ok(Self {
+            verifier,
+            listen,
+            dedup,
+            handler_delay,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<ReceiverConfig, ConfigError> {
+        ReceiverConfig::from_lookup(|name| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        })
+    }
+
+    #[test]
+    fn secret_is_required() {
+        let error = config(&[]).err().map(|e| e.0).unwrap_or_default();
+        assert!(
+            error.contains("FLOWTRIQ_WEBHOOK_SECRET is not set"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn defaults_and_overrides() -> Result<(), ConfigError> {
+        let defaults = config(&[("FLOWTRIQ_WEBHOOK_SECRET", "s")])?;
+        assert_eq!(defaults.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(defaults.dedup, Dedup::Off);
+        assert_eq!(defaults.verifier.replay_window(), None);
+        assert_eq!(defaults.handler_delay, Duration::ZERO);
+
+        let set = config(&[
+            ("FLOWTRIQ_WEBHOOK_SECRET", "s"),
+            ("FLOWTRIQ_LISTEN", "127.0.0.1:0"),
+            ("FLOWTRIQ_DEDUP", "redis://:pw@127.0.0.1:6379"),
+            ("FLOWTRIQ_REPLAY_WINDOW_SECS", "300"),
+            ("FLOWTRIQ_HANDLER_DELAY_MS", "250"),
+        ])?;
+        assert_eq!(set.listen.port(), 0);
+        assert_eq!(set.verifier.replay_window(), Some(Duration::from_secs(300)));
+        assert_eq!(set.handler_delay, Duration::from_millis(250));
+        assert!(!format!("{set:?}").contains("pw@"));
+        Ok(())
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        for (name, value) in [
+            ("FLOWTRIQ_LISTEN", "nowhere"),
+            ("FLOWTRIQ_DEDUP", "disk"),
+            ("FLOWTRIQ_REPLAY_WINDOW_SECS", "5m"),
+            ("FLOWTRIQ_HANDLER_DELAY_MS", "-1"),
+        ] {
+            let error = config(&[("FLOWTRIQ_WEBHOOK_SECRET", "s"), (name, value)])
+                .err()
+                .map(|e| e.0)
+                .unwrap_or_default();
+            assert!(error.starts_with(name), "{name}: {error}");
+        }
+    }
+}
