@@ -1,0 +1,123 @@
+//! The example programs, run as a user runs them: the receivers answer the shared case table
+//! over TCP and honour DESIGN §4's configuration contract; the quickstart exits 0.
+
+mod support;
+
+use std::{
+    io::{BufRead, BufReader},
+    net::SocketAddr,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+};
+
+/// Path of an example binary; `cargo test` builds the examples next to the test binaries.
+fn example(name: &str) -> PathBuf {
+    let mut path = std::env::current_exe().unwrap_or_default();
+    path.pop(); // the test binary
+    if path.ends_with("deps") {
+        path.pop();
+    }
+    path.join("examples").join(name)
+}
+
+/// A running receiver example, killed when dropped.
+struct Receiver {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Receiver {
+    fn start(name: &str, env: &[(&str, &str)]) -> Result<Self, String> {
+        let mut child = Command::new(example(name))
+            .env_clear()
+            .env("FLOWTRIQ_WEBHOOK_SECRET", support::SECRET)
+            .env("FLOWTRIQ_LISTEN", "127.0.0.1:0")
+            .env("RUST_LOG", "off")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {name}: {e}"))?;
+        let mut line = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            BufReader::new(stdout)
+                .read_line(&mut line)
+                .map_err(|e| e.to_string())?;
+        }
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .and_then(|addr| addr.parse().ok());
+        match addr {
+            Some(addr) => Ok(Self { child, addr }),
+            None => {
+                let _ = child.kill();
+                Err(format!("{name} printed {line:?} instead of `listening on http://ADDR`"))
+            }
+        }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn receiver_answers_the_case_table(name: &str) -> Result<(), String> {
+    let receiver = Receiver::start(name, &[])?;
+    let addr = receiver.addr;
+    support::run_cases_with(name, support::cases(), false, |request| {
+        support::tcp::send(addr, request)
+    })
+    .await;
+    Ok(())
+}
+
+fn receiver_without_secret_exits_2(name: &str) -> Result<(), String> {
+    let output = Command::new(example(name))
+        .env_clear()
+        .output()
+        .map_err(|e| format!("cannot start {name}: {e}"))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{name}: {stderr}");
+    assert!(stderr.contains("FLOWTRIQ_WEBHOOK_SECRET"), "{name}: {stderr}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn axum_receiver_answers_the_case_table() -> Result<(), String> {
+    receiver_answers_the_case_table("axum_receiver").await
+}
+
+#[test]
+fn axum_receiver_without_secret_exits_2() -> Result<(), String> {
+    receiver_without_secret_exits_2("axum_receiver")
+}
+
+#[test]
+fn quickstart_runs_and_exits_0() -> Result<(), String> {
+    let output = Command::new(example("quickstart"))
+        .output()
+        .map_err(|e| format!("cannot start quickstart: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    for (label, status) in [
+        ("attack_start", 200),
+        ("attack_update", 200),
+        ("attack_end", 200),
+        ("test", 200),
+        ("forged", 401),
+        ("tampered", 401),
+        ("oversized", 413),
+    ] {
+        let line = stdout
+            .lines()
+            .find(|line| line.starts_with(label))
+            .unwrap_or_default();
+        assert!(line.contains(&format!("-> {status} ")), "{label}: {line:?}");
+    }
+    Ok(())
+}
