@@ -52,7 +52,9 @@ impl Receiver {
             Some(addr) => Ok(Self { child, addr }),
             None => {
                 let _ = child.kill();
-                Err(format!("{name} printed {line:?} instead of `listening on http://ADDR`"))
+                Err(format!(
+                    "{name} printed {line:?} instead of `listening on http://ADDR`"
+                ))
             }
         }
     }
@@ -83,7 +85,10 @@ fn receiver_without_secret_exits_2(name: &str) -> Result<(), String> {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{name}: {stderr}");
-    assert!(stderr.contains("FLOWTRIQ_WEBHOOK_SECRET"), "{name}: {stderr}");
+    assert!(
+        stderr.contains("FLOWTRIQ_WEBHOOK_SECRET"),
+        "{name}: {stderr}"
+    );
     Ok(())
 }
 
