@@ -6,6 +6,11 @@
 //! reports every rejection with a stable code and HTTP status. It has no web framework and no
 //! async runtime: the `flowtriq-webhook-tower`, `-actix` and `-warp` crates wrap it.
 //!
+//! Flowtriq retries a delivery that got no 2xx answer within 10 s, so a slow handler sees the
+//! same event again. A [`Deduplicator`] over a [`DeliveryStore`] ([`MemoryStore`] here, or the
+//! Redis store of `flowtriq-webhook-redis`) runs each delivery's handler at most once to
+//! success.
+//!
 //! ```
 //! use flowtriq_webhook::{sign, EventType, Secret, Verifier};
 //!
@@ -32,6 +37,7 @@ mod error;
 mod event;
 mod secret;
 mod signature;
+mod store;
 mod verifier;
 
 pub use body::BodyBuffer;
@@ -39,4 +45,8 @@ pub use error::Error;
 pub use event::{AttackFamily, Event, EventType, Incident, Node, PayloadError, Severity};
 pub use secret::Secret;
 pub use signature::{MAC_LEN, SIGNATURE_HEADER, Signature, SignatureError, sign};
+pub use store::{
+    Begin, Deduplicator, DeliveryGuard, DeliveryKey, DeliveryStore, Lease, MemoryStore,
+    Reservation, StoreError, StoreFuture,
+};
 pub use verifier::{DEFAULT_BODY_LIMIT, VerifiedEvent, Verifier};
