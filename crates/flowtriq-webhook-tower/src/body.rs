@@ -2,26 +2,29 @@
 //! and the axum extractor.
 
 use bytes::{Buf, Bytes};
-use flowtriq_webhook::{Error, SIGNATURE_HEADER, VerifiedEvent, Verifier};
+use flowtriq_webhook::{
+    DeliveryGuard, Error, Receiver, Reply, SIGNATURE_HEADER, VerifiedEvent, Verifier,
+};
 use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::{BodyExt, LengthLimitError};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Reads `body` under the verifier's limit and verifies it against the signature in `headers`.
-pub(crate) async fn verify_request<B>(
-    verifier: &Verifier,
+/// Reads `body` under the limit, verifies it against the signature in `headers` and, with a
+/// deduplicator, reserves the delivery.
+pub(crate) async fn admit<B>(
+    receiver: &Receiver,
     headers: &HeaderMap,
     body: B,
-) -> Result<VerifiedEvent, Error>
+) -> Result<(VerifiedEvent, DeliveryGuard), Reply>
 where
     B: Body,
     B::Error: Into<BoxError>,
 {
-    let bytes = read_body(verifier, body).await?;
+    let bytes = read_body(receiver.verifier(), body).await?;
     let signature = headers.get(SIGNATURE_HEADER).map(HeaderValue::as_bytes);
-    verifier.verify(signature, bytes)
+    receiver.admit(signature, bytes).await
 }
 
 /// Collects the body, refusing a declared length above the limit before reading and a streamed
@@ -58,18 +61,14 @@ fn read_error(error: &(dyn std::error::Error + 'static), limit: usize) -> Error 
     error
 }
 
-/// The response for a rejection: its status and `{"error":"<code>"}`.
-pub(crate) fn rejection_response<B: From<Bytes>>(error: &Error) -> Response<B> {
-    json_response(error.status(), error.response_body().into())
-}
-
-pub(crate) fn json_response<B: From<Bytes>>(status: u16, body: Bytes) -> Response<B> {
-    let mut response = Response::new(B::from(body));
+/// The response for a reply given instead of running the handler.
+pub(crate) fn reply_response<B: From<Bytes>>(reply: Reply) -> Response<B> {
+    let mut response = Response::new(B::from(reply.body));
     *response.status_mut() =
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
+        HeaderValue::from_static(Reply::CONTENT_TYPE),
     );
     response
 }

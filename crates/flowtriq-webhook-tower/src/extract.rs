@@ -6,10 +6,10 @@ use axum_core::{
     extract::{FromRef, FromRequest, FromRequestParts, OptionalFromRequestParts, Request},
     response::{IntoResponse, Response},
 };
-use flowtriq_webhook::{Error, VerifiedEvent, Verifier};
+use flowtriq_webhook::{Receiver, Reply, VerifiedEvent, Verifier};
 use http::{StatusCode, request::Parts};
 
-use crate::body::{rejection_response, verify_request};
+use crate::body::{admit, reply_response};
 
 /// The event verified by [`VerifyWebhookLayer`](crate::VerifyWebhookLayer).
 ///
@@ -36,8 +36,9 @@ pub struct FlowtriqEvent(pub VerifiedEvent);
 /// Verifies the delivery itself, without the layer, with a [`Verifier`] taken from the router
 /// state (`Verifier: FromRef<S>`). It consumes the body, so it must be the last extractor.
 ///
-/// Use it for a single route; use the layer to guard several routes or to keep reading the
-/// raw body in other extractors.
+/// Use it for a single route; use the layer to guard several routes, to keep reading the raw
+/// body in other extractors, or to de-duplicate retries (an extractor cannot see the
+/// handler's answer, so it cannot tell a handled delivery from a failed one).
 ///
 /// ```
 /// use axum::{routing::post, Router};
@@ -60,7 +61,7 @@ pub struct VerifiedWebhook(pub VerifiedEvent);
 #[non_exhaustive]
 pub enum WebhookRejection {
     /// The delivery failed verification: 401, 400 or 413 with `{"error":"<code>"}`.
-    Rejected(Error),
+    Rejected(Reply),
     /// [`FlowtriqEvent`] was used on a route that [`VerifyWebhookLayer`](crate::VerifyWebhookLayer)
     /// does not cover: 500.
     MissingLayer,
@@ -69,7 +70,12 @@ pub enum WebhookRejection {
 impl fmt::Display for WebhookRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Rejected(error) => error.fmt(f),
+            Self::Rejected(reply) => write!(
+                f,
+                "Flowtriq delivery rejected with {}: {}",
+                reply.status,
+                String::from_utf8_lossy(&reply.body)
+            ),
             Self::MissingLayer => f.write_str(
                 "no verified Flowtriq event in the request extensions; \
                  is `VerifyWebhookLayer` applied to this route?",
@@ -78,19 +84,12 @@ impl fmt::Display for WebhookRejection {
     }
 }
 
-impl std::error::Error for WebhookRejection {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Rejected(error) => Some(error),
-            Self::MissingLayer => None,
-        }
-    }
-}
+impl std::error::Error for WebhookRejection {}
 
 impl IntoResponse for WebhookRejection {
     fn into_response(self) -> Response {
         match self {
-            Self::Rejected(error) => rejection_response(&error),
+            Self::Rejected(reply) => reply_response(reply),
             Self::MissingLayer => {
                 tracing::error!("{self}");
                 (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
@@ -131,12 +130,13 @@ where
     type Rejection = WebhookRejection;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let verifier = Verifier::from_ref(state);
+        let receiver = Receiver::new(Verifier::from_ref(state));
         let (parts, body) = request.into_parts();
-        verify_request(&verifier, &parts.headers, body)
-            .await
-            .map(Self)
-            .map_err(WebhookRejection::Rejected)
+        match admit(&receiver, &parts.headers, body).await {
+            // No deduplicator: the guard tracks nothing.
+            Ok((event, _untracked)) => Ok(Self(event)),
+            Err(reply) => Err(WebhookRejection::Rejected(reply)),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use flowtriq_webhook::{Secret, Verifier};
+use flowtriq_webhook::{Deduplicator, Receiver, Secret, Verifier};
 use tower_layer::Layer;
 
 use crate::VerifyWebhook;
@@ -26,7 +26,7 @@ use crate::VerifyWebhook;
 /// ```
 #[derive(Debug, Clone)]
 pub struct VerifyWebhookLayer {
-    verifier: Verifier,
+    receiver: Receiver,
 }
 
 impl VerifyWebhookLayer {
@@ -38,12 +38,22 @@ impl VerifyWebhookLayer {
 
     /// A layer using a verifier built elsewhere.
     pub fn from_verifier(verifier: Verifier) -> Self {
-        Self { verifier }
+        Self::from_receiver(Receiver::new(verifier))
+    }
+
+    /// A layer using a receiver (verifier and deduplicator) built elsewhere.
+    pub fn from_receiver(receiver: Receiver) -> Self {
+        Self { receiver }
+    }
+
+    fn map_verifier(self, change: impl FnOnce(Verifier) -> Verifier) -> Self {
+        let verifier = change(self.receiver.verifier().clone());
+        Self::from_receiver(self.receiver.with_verifier(verifier))
     }
 
     /// Also accepts deliveries signed with `secret` (rotation).
     pub fn secret(self, secret: impl Into<Secret>) -> Self {
-        Self::from_verifier(self.verifier.with_secret(secret))
+        self.map_verifier(|verifier| verifier.with_secret(secret))
     }
 
     /// Sets the largest accepted body in bytes (default 1 MiB).
@@ -52,17 +62,31 @@ impl VerifyWebhookLayer {
     /// an extractor reads the body itself; if you raise this limit above 2 MiB and read the
     /// body downstream, raise axum's too with `DefaultBodyLimit::max`.
     pub fn body_limit(self, limit: usize) -> Self {
-        Self::from_verifier(self.verifier.with_body_limit(limit))
+        self.map_verifier(|verifier| verifier.with_body_limit(limit))
     }
 
     /// Refuses events whose `timestamp` is further than `window` from now.
     pub fn replay_window(self, window: Duration) -> Self {
-        Self::from_verifier(self.verifier.with_replay_window(window))
+        self.map_verifier(|verifier| verifier.with_replay_window(window))
     }
 
-    /// The verifier this layer uses.
-    pub fn verifier(&self) -> &Verifier {
-        &self.verifier
+    /// Handles each delivery once: a retry of a delivery the service answered with a 2xx gets
+    /// `200 {"duplicate":true}` without reaching the service, a copy still in flight gets 409,
+    /// and an unreachable store 503 (unless the deduplicator fails open).
+    ///
+    /// ```
+    /// use flowtriq_webhook::Deduplicator;
+    /// use flowtriq_webhook_tower::VerifyWebhookLayer;
+    ///
+    /// let layer = VerifyWebhookLayer::new("secret").deduplicate(Deduplicator::in_memory());
+    /// ```
+    pub fn deduplicate(self, deduplicator: Deduplicator) -> Self {
+        Self::from_receiver(self.receiver.with_deduplicator(deduplicator))
+    }
+
+    /// The receiver (verifier and deduplicator) this layer uses.
+    pub fn receiver(&self) -> &Receiver {
+        &self.receiver
     }
 }
 
@@ -70,6 +94,6 @@ impl<S> Layer<S> for VerifyWebhookLayer {
     type Service = VerifyWebhook<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        VerifyWebhook::new(inner, self.verifier.clone())
+        VerifyWebhook::new(inner, self.receiver.clone())
     }
 }

@@ -7,20 +7,21 @@ use std::{
 };
 
 use bytes::Bytes;
-use flowtriq_webhook::Verifier;
+use flowtriq_webhook::Receiver;
 use http::{Request, Response};
 use http_body::Body;
 use http_body_util::Full;
 use tower_service::Service;
 
-use crate::body::{rejection_response, verify_request};
+use crate::body::{admit, reply_response};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Middleware that verifies Flowtriq deliveries before they reach the inner service.
 ///
-/// A rejected delivery is answered here (401, 400 or 413 with `{"error":"<code>"}`) and never
-/// reaches the inner service. A verified one reaches it with the
+/// A rejected delivery is answered here (401, 400 or 413 with `{"error":"<code>"}`; with a
+/// deduplicator, `200 {"duplicate":true}` for a retry of a handled delivery and 409 or 503) and
+/// never reaches the inner service. A verified one reaches it with the
 /// [`VerifiedEvent`](flowtriq_webhook::VerifiedEvent) in the request extensions and the exact
 /// verified bytes as the body, so extractors downstream can still read the raw body.
 ///
@@ -28,13 +29,16 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Debug, Clone)]
 pub struct VerifyWebhook<S> {
     inner: S,
-    verifier: Verifier,
+    receiver: Receiver,
 }
 
 impl<S> VerifyWebhook<S> {
     /// Wraps `inner`.
-    pub fn new(inner: S, verifier: Verifier) -> Self {
-        Self { inner, verifier }
+    pub fn new(inner: S, receiver: impl Into<Receiver>) -> Self {
+        Self {
+            inner,
+            receiver: receiver.into(),
+        }
     }
 }
 
@@ -46,10 +50,11 @@ impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for VerifyWebhook<S>
 where
     S: Service<Request<Full<Bytes>>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send,
+    S::Error: Send,
     ReqBody: Body + Send + 'static,
     ReqBody::Data: Send,
     ReqBody::Error: Into<BoxError>,
-    ResBody: From<Bytes>,
+    ResBody: From<Bytes> + Send,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -64,16 +69,23 @@ where
         // clone in its place.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let verifier = self.verifier.clone();
+        let receiver = self.receiver.clone();
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
-            let verified = match verify_request(&verifier, &parts.headers, body).await {
-                Ok(verified) => verified,
-                Err(error) => return Ok(rejection_response(&error)),
+            let (verified, guard) = match admit(&receiver, &parts.headers, body).await {
+                Ok(admitted) => admitted,
+                Err(reply) => return Ok(reply_response(reply)),
             };
             let body = Full::new(verified.body().clone());
             parts.extensions.insert(verified);
-            inner.call(Request::from_parts(parts, body)).await
+            // Dropped unfinished (a panic, a cancelled request), the guard releases the
+            // delivery so that Flowtriq's retry is handled afresh.
+            let result = inner.call(Request::from_parts(parts, body)).await;
+            let status = result
+                .as_ref()
+                .map_or(500, |response| response.status().as_u16());
+            guard.finish(status).await;
+            result
         })
     }
 }

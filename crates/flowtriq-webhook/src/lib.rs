@@ -35,6 +35,7 @@
 mod body;
 mod error;
 mod event;
+mod receiver;
 mod secret;
 mod signature;
 mod store;
@@ -43,6 +44,7 @@ mod verifier;
 pub use body::BodyBuffer;
 pub use error::Error;
 pub use event::{AttackFamily, Event, EventType, Incident, Node, PayloadError, Severity};
+pub use receiver::{Receiver, Reply};
 pub use secret::Secret;
 pub use signature::{MAC_LEN, SIGNATURE_HEADER, Signature, SignatureError, sign};
 pub use store::{

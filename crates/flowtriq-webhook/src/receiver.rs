@@ -1,0 +1,139 @@
+//! [`Receiver`]: verification and de-duplication as one step, the flow every adapter runs.
+
+use bytes::Bytes;
+
+use crate::{Begin, BodyBuffer, Deduplicator, DeliveryGuard, Error, VerifiedEvent, Verifier};
+
+/// Everything a receiving endpoint decides before the handler runs: verification and, when
+/// configured, de-duplication of Flowtriq's retries.
+///
+/// Adapters read the body through [`body_buffer`](Self::body_buffer), call
+/// [`admit`](Self::admit), run the handler with the admitted event, then
+/// [`finish`](DeliveryGuard::finish) the guard with the handler's status. Everything else is a
+/// [`Reply`] they send as it is.
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// use flowtriq_webhook::{sign, Deduplicator, Receiver, Secret, Verifier};
+///
+/// let receiver = Receiver::new(Verifier::new("secret")).with_deduplicator(Deduplicator::in_memory());
+/// let body = br#"{"event_type":"test"}"#;
+/// let header = sign(&Secret::new("secret"), body);
+///
+/// let admitted = receiver.admit(Some(header.as_bytes()), body.as_slice().into()).await;
+/// let (event, guard) = admitted.expect("a valid delivery");
+/// assert_eq!(event.event_type.as_str(), "test");
+/// guard.finish(200).await; // the handler answered 200
+///
+/// // Flowtriq retries the same delivery: it is answered without running the handler again.
+/// let retry = receiver.admit(Some(header.as_bytes()), body.as_slice().into()).await;
+/// let reply = retry.err().expect("a duplicate");
+/// assert_eq!((reply.status, &reply.body[..]), (200, &br#"{"duplicate":true}"#[..]));
+/// # });
+/// ```
+#[derive(Debug, Clone)]
+pub struct Receiver {
+    verifier: Verifier,
+    deduplicator: Option<Deduplicator>,
+}
+
+/// An answer given instead of running the handler: a rejection or a duplicate delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// HTTP status code.
+    pub status: u16,
+    /// JSON body, such as `{"error":"signature_mismatch"}` or `{"duplicate":true}`.
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// Content type of every reply body.
+    pub const CONTENT_TYPE: &'static str = "application/json";
+
+    /// The answer to a delivery that was handled already.
+    pub fn duplicate() -> Self {
+        Self {
+            status: Deduplicator::DUPLICATE_STATUS,
+            body: Bytes::from_static(Deduplicator::DUPLICATE_BODY.as_bytes()),
+        }
+    }
+}
+
+impl From<&Error> for Reply {
+    fn from(error: &Error) -> Self {
+        Self {
+            status: error.status(),
+            body: error.response_body().into(),
+        }
+    }
+}
+
+impl From<Error> for Reply {
+    fn from(error: Error) -> Self {
+        Self::from(&error)
+    }
+}
+
+impl Receiver {
+    /// A receiver that verifies with `verifier` and does not de-duplicate.
+    pub fn new(verifier: Verifier) -> Self {
+        Self {
+            verifier,
+            deduplicator: None,
+        }
+    }
+
+    /// Answers retries of a delivery that was handled already with `200 {"duplicate":true}`
+    /// and concurrent copies of one in flight with `409`, without running the handler.
+    pub fn with_deduplicator(mut self, deduplicator: Deduplicator) -> Self {
+        self.deduplicator = Some(deduplicator);
+        self
+    }
+
+    /// Replaces the verifier.
+    pub fn with_verifier(mut self, verifier: Verifier) -> Self {
+        self.verifier = verifier;
+        self
+    }
+
+    /// The verifier.
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    /// The deduplicator, if any.
+    pub fn deduplicator(&self) -> Option<&Deduplicator> {
+        self.deduplicator.as_ref()
+    }
+
+    /// A buffer for the body under the verifier's limit; see [`Verifier::body_buffer`].
+    pub fn body_buffer(&self, content_length: Option<u64>) -> Result<BodyBuffer, Error> {
+        self.verifier.body_buffer(content_length)
+    }
+
+    /// Verifies the delivery and, with a deduplicator, reserves it.
+    ///
+    /// `Ok` carries the event and a guard to [`finish`](DeliveryGuard::finish) with the
+    /// handler's status (a guard dropped unfinished releases the delivery, so a retry is
+    /// handled afresh). `Err` carries what to answer instead of running the handler.
+    pub async fn admit(
+        &self,
+        signature: Option<&[u8]>,
+        body: Bytes,
+    ) -> Result<(VerifiedEvent, DeliveryGuard), Reply> {
+        let event = self.verifier.verify(signature, body)?;
+        let Some(deduplicator) = &self.deduplicator else {
+            return Ok((event, DeliveryGuard::untracked()));
+        };
+        match deduplicator.begin(&event).await? {
+            Begin::Proceed(guard) => Ok((event, guard)),
+            Begin::Duplicate => Err(Reply::duplicate()),
+        }
+    }
+}
+
+impl From<Verifier> for Receiver {
+    fn from(verifier: Verifier) -> Self {
+        Self::new(verifier)
+    }
+}
