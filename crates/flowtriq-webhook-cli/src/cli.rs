@@ -156,12 +156,23 @@ pub(crate) struct DeliveryArgs {
     pub(crate) no_retry: bool,
 
     /// Multiply the retry waits (10 s, 60 s, 5 min) by F, e.g. 0.01 for 100 ms, 600 ms, 3 s.
-    #[arg(long, value_name = "F", default_value = "1", value_parser = parse_time_scale)]
+    #[arg(
+        long,
+        value_name = "F",
+        default_value = "1",
+        value_parser = parse_time_scale,
+        allow_negative_numbers = true
+    )]
     pub(crate) time_scale: f64,
 
     /// Seconds to wait for an answer before an attempt counts as failed [default: 10, as
     /// Flowtriq]. Not affected by --time-scale.
-    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        value_parser = parse_timeout,
+        allow_negative_numbers = true
+    )]
     pub(crate) timeout: Option<Duration>,
 }
 
@@ -191,7 +202,13 @@ pub(crate) struct SimulateArgs {
     pub(crate) updates: u32,
 
     /// Pause between two events, such as `2s`, `500ms`, `1m` or `0`; a bare number is seconds.
-    #[arg(long, value_name = "D", default_value = "2s", value_parser = parse_interval)]
+    #[arg(
+        long,
+        value_name = "D",
+        default_value = "2s",
+        value_parser = parse_interval,
+        allow_hyphen_values = true
+    )]
     pub(crate) interval: Duration,
 }
 
