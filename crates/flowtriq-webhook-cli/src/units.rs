@@ -51,7 +51,7 @@ pub(crate) fn format_duration(duration: Duration) -> String {
     let secs = duration.as_secs_f64();
     if secs < 1.0 {
         format!("{} ms", duration.as_millis())
-    } else if secs < 10.0 {
+    } else if secs < 10.0 && duration.subsec_millis() != 0 {
         format!("{secs:.1} s")
     } else if secs < 120.0 || !duration.as_secs().is_multiple_of(60) {
         format!("{} s", duration.as_secs())
@@ -87,6 +87,7 @@ mod tests {
     fn durations() {
         assert_eq!(format_duration(Duration::from_millis(3)), "3 ms");
         assert_eq!(format_duration(Duration::from_millis(1_240)), "1.2 s");
+        assert_eq!(format_duration(Duration::from_secs(3)), "3 s");
         assert_eq!(format_duration(Duration::from_secs(10)), "10 s");
         assert_eq!(format_duration(Duration::from_secs(60)), "60 s");
         assert_eq!(format_duration(Duration::from_secs(300)), "5 min");
