@@ -17,6 +17,7 @@ use crate::{
     listen,
     payload::{EventKind, Incident, Peaks},
     report::Report,
+    units::{format_bps, format_pps},
 };
 
 /// Runs the parsed command line.
@@ -207,8 +208,8 @@ fn simulate(keys: &Keys, args: &SimulateArgs) -> Result<ExitCode, Failure> {
                 "event {}/{total}: {} peak={} / {}",
                 index + 1,
                 kind.as_str(),
-                crate::units::format_pps(peaks.pps),
-                crate::units::format_bps(peaks.bps),
+                format_pps(peaks.pps),
+                format_bps(peaks.bps),
             );
             let signature = sign(&keys.signer, &body);
             if sender.deliver(Bytes::from(body), &signature, "  ").await {
