@@ -80,7 +80,11 @@ impl FromRequest for FlowtriqEvent {
 fn configured_verifier(request: &HttpRequest) -> Option<Verifier> {
     request
         .app_data::<Verifier>()
-        .or_else(|| request.app_data::<web::Data<Verifier>>().map(web::Data::get_ref))
+        .or_else(|| {
+            request
+                .app_data::<web::Data<Verifier>>()
+                .map(web::Data::get_ref)
+        })
         .cloned()
 }
 
