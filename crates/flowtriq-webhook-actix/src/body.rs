@@ -72,3 +72,50 @@ pub(crate) fn rejection_response(error: &Error) -> HttpResponse {
 pub(crate) fn status(error: &Error) -> StatusCode {
     StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::{body::MessageBody as _, http::header::HeaderName};
+
+    use super::*;
+
+    #[test]
+    fn content_length_is_read_when_valid() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(content_length(&headers), None);
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("1048577"));
+        assert_eq!(content_length(&headers), Some(1_048_577));
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("many"));
+        assert_eq!(content_length(&headers), None);
+    }
+
+    #[test]
+    fn an_overflow_further_out_is_a_413_and_other_errors_a_400() {
+        assert_eq!(
+            read_error(&PayloadError::Overflow, 10),
+            Error::PayloadTooLarge { limit: 10 }
+        );
+        assert_eq!(
+            read_error(&PayloadError::Incomplete(None), 10).status(),
+            400
+        );
+    }
+
+    #[test]
+    fn rejections_are_json_with_the_error_status() -> Result<(), Box<dyn std::error::Error>> {
+        let response = rejection_response(&Error::PayloadTooLarge { limit: 10 });
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            response
+                .headers()
+                .get(HeaderName::from_static("content-type")),
+            Some(&HeaderValue::from_static("application/json"))
+        );
+        let body = response
+            .into_body()
+            .try_into_bytes()
+            .map_err(|_| "streamed body")?;
+        assert_eq!(body, r#"{"error":"payload_too_large"}"#);
+        Ok(())
+    }
+}

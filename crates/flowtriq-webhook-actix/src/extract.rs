@@ -150,3 +150,30 @@ impl ResponseError for WebhookError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use flowtriq_webhook::SignatureError;
+
+    use super::*;
+
+    #[test]
+    fn response_error_maps_like_the_middleware() {
+        let rejected = WebhookError::from(Error::Signature(SignatureError::Missing));
+        assert_eq!(rejected.status_code(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            rejected.error_response().headers().get("content-type"),
+            Some(&actix_web::http::header::HeaderValue::from_static(
+                "application/json"
+            ))
+        );
+
+        let missing = WebhookError::MissingVerifier;
+        assert_eq!(missing.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            missing.error_response().status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert!(missing.to_string().contains("VerifyWebhook"));
+    }
+}
