@@ -22,9 +22,14 @@
 
 use std::{io::IsTerminal as _, process::ExitCode, time::Duration};
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{
+    App, HttpResponse, HttpServer, dev::Service as _, error::ErrorRequestTimeout, web,
+};
 use flowtriq_webhook_actix::{FlowtriqEvent, VerifyWebhook};
 use flowtriq_webhook_examples::{Dedup, ReceiverConfig, echo};
+
+/// The longest a request may take, body and handler included.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How long the handler waits before answering (`FLOWTRIQ_HANDLER_DELAY_MS`).
 #[derive(Debug, Clone, Copy)]
@@ -41,7 +46,7 @@ fn main() -> ExitCode {
     let config = match ReceiverConfig::from_env() {
         Ok(config) => config,
         Err(error) => {
-            eprintln!("{error}");
+            eprintln!("actix_receiver: {error}");
             return ExitCode::from(2);
         }
     };
@@ -53,7 +58,7 @@ fn main() -> ExitCode {
     };
     if let Some(dedup) = unsupported {
         eprintln!(
-            "FLOWTRIQ_DEDUP: {dedup} is not supported yet by actix_receiver; unset it or set it to off"
+            "actix_receiver: FLOWTRIQ_DEDUP={dedup} is not supported yet; unset it or set it to off"
         );
         return ExitCode::from(2);
     }
@@ -67,16 +72,10 @@ fn main() -> ExitCode {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 
-    match actix_web::rt::System::new().block_on(serve(config)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("actix_receiver: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    actix_web::rt::System::new().block_on(serve(config))
 }
 
-async fn serve(config: ReceiverConfig) -> std::io::Result<()> {
+async fn serve(config: ReceiverConfig) -> ExitCode {
     let ReceiverConfig {
         verifier,
         listen,
@@ -86,23 +85,47 @@ async fn serve(config: ReceiverConfig) -> std::io::Result<()> {
     let delay = web::Data::new(HandlerDelay(handler_delay));
 
     let server = HttpServer::new(move || {
-        App::new().app_data(delay.clone()).service(
-            // Only `/webhook` requires a signature; other paths answer 404 as usual. The
-            // handler reads the event, not `web::Bytes`, so actix-web's 256 KiB
-            // `PayloadConfig` does not apply; raise it if you read the raw body that way.
-            web::scope("/webhook")
-                .wrap(VerifyWebhook::from_verifier(verifier.clone()))
-                .route("", web::post().to(webhook)),
-        )
+        App::new()
+            .app_data(delay.clone())
+            .service(
+                // Only `/webhook` requires a signature; other paths answer 404 as usual. The
+                // handler reads the event, not `web::Bytes`, so actix-web's 256 KiB
+                // `PayloadConfig` does not apply; raise it if you read the raw body that way.
+                web::scope("/webhook")
+                    .wrap(VerifyWebhook::from_verifier(verifier.clone()))
+                    .route("", web::post().to(webhook)),
+            )
+            // Bounds the whole request, body included, so a client trickling its body cannot
+            // hold a connection forever. Flowtriq itself gives up after 10 s.
+            .wrap_fn(|request, service| {
+                let call = service.call(request);
+                async move {
+                    actix_web::rt::time::timeout(REQUEST_TIMEOUT, call)
+                        .await
+                        .unwrap_or_else(|_| Err(ErrorRequestTimeout("request timed out")))
+                }
+            })
     })
     // Client request timeout: a client that has not sent its whole request head within 5 s
-    // is answered 408 and disconnected, so stalled connections do not pile up. Flowtriq
-    // itself waits 10 s for an answer before it retries, so this must stay well below that.
-    // (It covers the head only; the body is bounded by the middleware's 1 MiB limit.)
-    .client_request_timeout(Duration::from_secs(5))
-    .bind(listen)?;
+    // is answered 408 and disconnected, so stalled connections do not pile up (the body is
+    // covered by the timeout above). This is actix-web's default, set here on purpose.
+    .client_request_timeout(Duration::from_secs(5));
 
+    let server = match server.bind(listen) {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("actix_receiver: cannot listen on {listen}: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The bound address, with port 0 resolved.
     let addr = server.addrs().first().copied().unwrap_or(listen);
     println!("listening on http://{addr}");
-    server.run().await
+    match server.run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("actix_receiver: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }
