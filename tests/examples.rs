@@ -101,6 +101,24 @@ async fn axum_receiver_answers_the_case_table() -> Result<(), String> {
 fn axum_receiver_without_secret_exits_2() -> Result<(), String> {
     receiver_without_secret_exits_2("axum_receiver")
 }
+#[tokio::test]
+async fn actix_receiver_answers_the_case_table() -> Result<(), String> {
+    receiver_answers_the_case_table("actix_receiver").await
+}
+
+#[test]
+fn actix_receiver_without_secret_exits_2() -> Result<(), String> {
+    receiver_without_secret_exits_2("actix_receiver")
+}
+#[tokio::test]
+async fn warp_receiver_answers_the_case_table() -> Result<(), String> {
+    receiver_answers_the_case_table("warp_receiver").await
+}
+
+#[test]
+fn warp_receiver_without_secret_exits_2() -> Result<(), String> {
+    receiver_without_secret_exits_2("warp_receiver")
+}
 
 #[test]
 fn quickstart_runs_and_exits_0() -> Result<(), String> {
