@@ -1,6 +1,8 @@
 //! The shared case table against axum with the tower layer, in process and over TCP, and the
 //! tower- and axum-specific behaviour around it.
 
+#![allow(clippy::panic)] // a test fails by panicking
+
 mod support;
 
 use axum::{
@@ -251,4 +253,40 @@ async fn rotation_accepts_the_old_secret() -> Result<(), String> {
     .await?;
     assert_eq!(response.status, 200);
     Ok(())
+}
+
+/// An axum app de-duplicating with `deduplicator`, served on a free loopback port.
+fn start_deduplicated(
+    deduplicator: flowtriq_webhook::Deduplicator,
+    handler: support::dedup::Handler,
+) -> support::dedup::Running {
+    let app = Router::new()
+        .route(
+            PATH,
+            post(move |FlowtriqEvent(event): FlowtriqEvent| async move {
+                let (status, body) = handler.run(&event).await;
+                (
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                    Json(body),
+                )
+            }),
+        )
+        .route_layer(VerifyWebhookLayer::new(SECRET).deduplicate(deduplicator));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
+        .and_then(tokio::net::TcpListener::from_std)
+        .unwrap_or_else(|e| panic!("cannot listen on loopback: {e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    support::dedup::Running::new(addr, move || server.abort())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deduplication_with_the_memory_store() {
+    support::dedup::scenarios("axum", support::dedup::Store::Memory, start_deduplicated).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deduplication_with_redis() {
+    support::dedup::scenarios("axum", support::dedup::Store::Redis, start_deduplicated).await;
 }

@@ -5,8 +5,9 @@
 //! (`flowtriq_webhook_examples::echo`) and adds `x-raw-body-sha256`: the SHA-256 of the raw
 //! body as the handler read it through the framework's own raw-body extractor.
 
-#![allow(dead_code, unreachable_pub, clippy::indexing_slicing)]
+#![allow(dead_code, unreachable_pub, clippy::indexing_slicing, clippy::panic)]
 
+pub mod dedup;
 pub mod tcp;
 
 use std::fmt::Write as _;
