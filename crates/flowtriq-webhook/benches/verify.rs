@@ -39,6 +39,13 @@ fn signature_and_mac(c: &mut Criterion) {
                 mac.finalize()
             });
         });
+        group.bench_with_input(
+            BenchmarkId::new("event_from_slice", size),
+            &body,
+            |b, body| {
+                b.iter(|| Event::from_slice(black_box(body)).unwrap());
+            },
+        );
         group.bench_with_input(BenchmarkId::new("verifier", size), &body, |b, body| {
             b.iter(|| {
                 verifier
