@@ -5,7 +5,13 @@
 //! (`flowtriq_webhook_examples::echo`) and adds `x-raw-body-sha256`: the SHA-256 of the raw
 //! body as the handler read it through the framework's own raw-body extractor.
 
-#![allow(dead_code, unreachable_pub, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::print_stderr // the de-duplication spread is reported on purpose
+)]
 
 pub mod dedup;
 pub mod tcp;

@@ -1,11 +1,12 @@
-//! Verification beside a bare HMAC-SHA256 over the same bytes, in the same run.
+//! Verification beside a bare HMAC-SHA256 over the same bytes, in the same run, and the full
+//! entry point on the vendor's sample payload.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use flowtriq_webhook::{Secret, Signature, Verifier};
+use flowtriq_webhook::{Event, Secret, Signature, Verifier, sign};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
@@ -38,6 +39,13 @@ fn signature_and_mac(c: &mut Criterion) {
                 mac.finalize()
             });
         });
+        group.bench_with_input(
+            BenchmarkId::new("event_from_slice", size),
+            &body,
+            |b, body| {
+                b.iter(|| Event::from_slice(black_box(body)).unwrap());
+            },
+        );
         group.bench_with_input(BenchmarkId::new("verifier", size), &body, |b, body| {
             b.iter(|| {
                 verifier
@@ -49,5 +57,35 @@ fn signature_and_mac(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, signature_and_mac);
+/// The whole of `Verifier::verify` (size check, header parsing, HMAC, constant-time compare,
+/// UTF-8 check, event parsing) on the payload from Flowtriq's reference page, beside its parts.
+fn vendor_sample(c: &mut Criterion) {
+    let body = bytes::Bytes::from_static(include_bytes!("../tests/data/vendor_sample.json"));
+    let secret = Secret::new(SECRET);
+    let verifier = Verifier::new(secret.clone());
+    let header = sign(&secret, &body);
+    let mut group = c.benchmark_group("vendor_sample");
+    group.throughput(Throughput::Bytes(body.len() as u64));
+
+    group.bench_function("verifier", |b| {
+        b.iter(|| {
+            verifier
+                .verify(Some(black_box(header.as_bytes())), body.clone())
+                .unwrap()
+        });
+    });
+    group.bench_function("event_from_slice", |b| {
+        b.iter(|| Event::from_slice(black_box(&body)).unwrap());
+    });
+    group.bench_function("hmac_sha256", |b| {
+        b.iter(|| {
+            let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET.as_bytes()).unwrap();
+            mac.update(black_box(&body));
+            mac.finalize()
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, signature_and_mac, vendor_sample);
 criterion_main!(benches);
