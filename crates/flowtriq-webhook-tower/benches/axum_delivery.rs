@@ -1,7 +1,12 @@
 //! A 1 KiB delivery through axum with the layer, beside the same route that reads the body and
 //! parses the same typed event without verifying it (what a receiver does without us).
 
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use axum::{
     Json, Router,
