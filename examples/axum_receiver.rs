@@ -8,7 +8,7 @@
 use std::{process::ExitCode, time::Duration};
 
 use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
-use flowtriq_webhook_examples::{Dedup, ReceiverConfig, echo};
+use flowtriq_webhook_examples::{ReceiverConfig, echo};
 use flowtriq_webhook_tower::{FlowtriqEvent, VerifyWebhookLayer};
 use serde_json::Value;
 use tower_http::timeout::TimeoutLayer;
@@ -38,14 +38,17 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if config.dedup != Dedup::Off {
-        eprintln!("axum_receiver: FLOWTRIQ_DEDUP other than `off` is not supported yet");
-        return ExitCode::from(2);
-    }
+    let receiver = match config.receiver().await {
+        Ok(receiver) => receiver,
+        Err(error) => {
+            eprintln!("axum_receiver: {error}");
+            return ExitCode::from(2);
+        }
+    };
 
     let app = Router::new()
         .route("/webhook", post(webhook))
-        .route_layer(VerifyWebhookLayer::from_verifier(config.verifier))
+        .route_layer(VerifyWebhookLayer::from_receiver(receiver))
         // Bounds the whole request, body included, so a client trickling its body cannot
         // hold a connection forever. Flowtriq itself gives up after 10 s.
         .layer(TimeoutLayer::with_status_code(

@@ -4,7 +4,8 @@
 
 use std::{fmt, net::SocketAddr, time::Duration};
 
-use flowtriq_webhook::{Event, Verifier};
+use flowtriq_webhook::{Deduplicator, Event, Receiver, Verifier};
+use flowtriq_webhook_redis::RedisStore;
 use serde_json::{Value, json};
 
 /// The body an example receiver answers a verified event with:
@@ -139,6 +140,26 @@ impl ReceiverConfig {
             dedup,
             handler_delay,
         })
+    }
+}
+
+impl ReceiverConfig {
+    /// The receiver to serve with: the verifier and, unless `FLOWTRIQ_DEDUP=off`, a
+    /// deduplicator on the chosen store. Connecting to Redis happens here, so a receiver that
+    /// cannot reach its store says so at start-up.
+    pub async fn receiver(&self) -> Result<Receiver, ConfigError> {
+        let receiver = Receiver::new(self.verifier.clone());
+        let deduplicator = match &self.dedup {
+            Dedup::Off => return Ok(receiver),
+            Dedup::Memory => Deduplicator::in_memory(),
+            Dedup::Redis(url) => {
+                let store = RedisStore::connect(url).await.map_err(|e| {
+                    ConfigError(format!("FLOWTRIQ_DEDUP: cannot connect to Redis: {e}"))
+                })?;
+                Deduplicator::new(std::sync::Arc::new(store))
+            }
+        };
+        Ok(receiver.with_deduplicator(deduplicator))
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod support;
 
+use flowtriq_webhook_redis::test_support::RedisServer;
 use std::{
     io::{BufRead, BufReader},
     net::SocketAddr,
@@ -77,6 +78,51 @@ async fn receiver_answers_the_case_table(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// With `FLOWTRIQ_DEDUP`, a retried delivery is answered as a duplicate; with Redis, also by
+/// a second instance of the receiver.
+async fn receiver_deduplicates(name: &str) -> Result<(), String> {
+    let request = || {
+        let body = support::vendor_sample("attack_start");
+        support::WireRequest {
+            signature: Some(flowtriq_webhook::sign(
+                &flowtriq_webhook::Secret::new(support::SECRET),
+                &body,
+            )),
+            body,
+            chunked: false,
+        }
+    };
+    let duplicate = br#"{"duplicate":true}"#.as_slice();
+
+    let memory = Receiver::start(name, &[("FLOWTRIQ_DEDUP", "memory")])?;
+    let first = support::tcp::send(memory.addr, request()).await?;
+    let second = support::tcp::send(memory.addr, request()).await?;
+    assert_eq!(first.status, 200, "{name}: {first:?}");
+    assert_ne!(
+        first.body, duplicate,
+        "{name}: the first delivery is handled"
+    );
+    assert_eq!(
+        (second.status, second.body.as_slice()),
+        (200, duplicate),
+        "{name}"
+    );
+
+    let redis = RedisServer::start().map_err(|e| format!("redis-server: {e}"))?;
+    let url = redis.url();
+    let a = Receiver::start(name, &[("FLOWTRIQ_DEDUP", &url)])?;
+    let b = Receiver::start(name, &[("FLOWTRIQ_DEDUP", &url)])?;
+    let first = support::tcp::send(a.addr, request()).await?;
+    let second = support::tcp::send(b.addr, request()).await?;
+    assert_ne!(first.body, duplicate, "{name}: instance A handles it");
+    assert_eq!(
+        (second.status, second.body.as_slice()),
+        (200, duplicate),
+        "{name}: instance B"
+    );
+    Ok(())
+}
+
 fn receiver_without_secret_exits_2(name: &str) -> Result<(), String> {
     let output = Command::new(example(name))
         .env_clear()
@@ -95,6 +141,11 @@ fn receiver_without_secret_exits_2(name: &str) -> Result<(), String> {
 #[tokio::test]
 async fn axum_receiver_answers_the_case_table() -> Result<(), String> {
     receiver_answers_the_case_table("axum_receiver").await
+}
+
+#[tokio::test]
+async fn axum_receiver_deduplicates() -> Result<(), String> {
+    receiver_deduplicates("axum_receiver").await
 }
 
 #[test]
