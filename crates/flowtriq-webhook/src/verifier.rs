@@ -124,6 +124,26 @@ impl Verifier {
         self.verify_at(signature, body.into(), OffsetDateTime::now_utc())
     }
 
+    /// Checks only the signature over `body`: no body limit, no parsing, no replay window.
+    /// Returns the index of the secret that matched.
+    ///
+    /// For tools and for receivers that parse the body into their own types; a web endpoint
+    /// wants [`verify`](Self::verify).
+    ///
+    /// ```
+    /// use flowtriq_webhook::{sign, Secret, Verifier};
+    ///
+    /// let verifier = Verifier::new("secret");
+    /// let header = sign(&Secret::new("secret"), b"any bytes at all");
+    /// assert_eq!(verifier.verify_signature(Some(header.as_bytes()), b"any bytes at all"), Ok(0));
+    /// ```
+    pub fn verify_signature(&self, signature: Option<&[u8]>, body: &[u8]) -> Result<usize, Error> {
+        Signature::parse_header(signature)
+            .map_err(Error::from)
+            .and_then(|signature| self.matching_key(&signature, body))
+            .inspect_err(Error::log)
+    }
+
     /// [`verify`](Self::verify) with an explicit clock, for the replay window.
     pub fn verify_at(
         &self,
