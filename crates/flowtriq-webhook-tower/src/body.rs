@@ -22,7 +22,9 @@ where
     B: Body,
     B::Error: Into<BoxError>,
 {
-    let bytes = read_body(receiver.verifier(), body).await?;
+    let bytes = read_body(receiver.verifier(), body)
+        .await
+        .map_err(|error| receiver.reject(&error))?;
     let signature = headers.get(SIGNATURE_HEADER).map(HeaderValue::as_bytes);
     receiver.admit(signature, bytes).await
 }

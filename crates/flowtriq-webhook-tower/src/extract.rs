@@ -8,6 +8,7 @@ use axum_core::{
 };
 use flowtriq_webhook::{Receiver, Reply, VerifiedEvent, Verifier};
 use http::{StatusCode, request::Parts};
+use tracing::Instrument;
 
 use crate::body::{admit, reply_response};
 
@@ -132,7 +133,11 @@ where
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let receiver = Receiver::new(Verifier::from_ref(state));
         let (parts, body) = request.into_parts();
-        match admit(&receiver, &parts.headers, body).await {
+        let span = receiver.delivery_span();
+        match admit(&receiver, &parts.headers, body)
+            .instrument(span)
+            .await
+        {
             // No deduplicator: the guard tracks nothing.
             Ok((event, _untracked)) => Ok(Self(event)),
             Err(reply) => Err(WebhookRejection::Rejected(reply)),

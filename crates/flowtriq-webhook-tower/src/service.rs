@@ -12,6 +12,7 @@ use http::{Request, Response};
 use http_body::Body;
 use http_body_util::Full;
 use tower_service::Service;
+use tracing::Instrument;
 
 use crate::body::{admit, reply_response};
 
@@ -70,7 +71,8 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let receiver = self.receiver.clone();
-        Box::pin(async move {
+        let span = receiver.delivery_span();
+        let delivery = async move {
             let (mut parts, body) = request.into_parts();
             let (verified, guard) = match admit(&receiver, &parts.headers, body).await {
                 Ok(admitted) => admitted,
@@ -86,6 +88,7 @@ where
                 .map_or(500, |response| response.status().as_u16());
             guard.finish(status).await;
             result
-        })
+        };
+        Box::pin(delivery.instrument(span))
     }
 }

@@ -39,6 +39,7 @@ mod receiver;
 mod secret;
 mod signature;
 mod store;
+mod telemetry;
 mod verifier;
 
 pub use body::BodyBuffer;

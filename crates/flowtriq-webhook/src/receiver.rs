@@ -1,8 +1,11 @@
 //! [`Receiver`]: verification and de-duplication as one step, the flow every adapter runs.
 
 use bytes::Bytes;
+use tracing::{Span, field::Empty};
 
-use crate::{Begin, BodyBuffer, Deduplicator, DeliveryGuard, Error, VerifiedEvent, Verifier};
+use crate::{
+    Begin, BodyBuffer, Deduplicator, DeliveryGuard, Error, VerifiedEvent, Verifier, telemetry,
+};
 
 /// Everything a receiving endpoint decides before the handler runs: verification and, when
 /// configured, de-duplication of Flowtriq's retries.
@@ -111,6 +114,23 @@ impl Receiver {
         self.verifier.body_buffer(content_length)
     }
 
+    /// A span for one delivery. Adapters run the whole delivery, handler included, inside
+    /// it; its fields are filled in as the delivery proceeds: `event_type`, `incident_id`,
+    /// `secret_index` (which secret matched), `outcome` (`rejected`, `duplicate`, `handled`,
+    /// `handler_failed`), `reason` (the rejection code) and `status`. Never the secret or
+    /// the MAC.
+    pub fn delivery_span(&self) -> Span {
+        tracing::info_span!(
+            "flowtriq_webhook_delivery",
+            event_type = Empty,
+            incident_id = Empty,
+            secret_index = Empty,
+            outcome = Empty,
+            reason = Empty,
+            status = Empty,
+        )
+    }
+
     /// Verifies the delivery and, with a deduplicator, reserves it.
     ///
     /// `Ok` carries the event and a guard to [`finish`](DeliveryGuard::finish) with the
@@ -121,14 +141,34 @@ impl Receiver {
         signature: Option<&[u8]>,
         body: Bytes,
     ) -> Result<(VerifiedEvent, DeliveryGuard), Reply> {
-        let event = self.verifier.verify(signature, body)?;
+        let event = telemetry::timed_verification(|| self.verifier.verify(signature, body))
+            .map_err(|error| self.reject(&error))?;
+        let span = Span::current();
+        span.record("event_type", event.event_type.as_str());
+        if let Some(id) = event.incident_id() {
+            span.record("incident_id", id);
+        }
+        span.record("secret_index", event.secret_index());
         let Some(deduplicator) = &self.deduplicator else {
             return Ok((event, DeliveryGuard::untracked()));
         };
-        match deduplicator.begin(&event).await? {
-            Begin::Proceed(guard) => Ok((event, guard)),
-            Begin::Duplicate => Err(Reply::duplicate()),
+        match deduplicator.begin(&event).await {
+            Ok(Begin::Proceed(guard)) => Ok((event, guard)),
+            Ok(Begin::Duplicate) => {
+                let reply = Reply::duplicate();
+                telemetry::outcome("duplicate", None, reply.status);
+                Err(reply)
+            }
+            Err(error) => Err(self.reject(&error)),
         }
+    }
+
+    /// The reply to a rejection, recorded on the delivery's span and in the metrics. Adapters
+    /// call it for what they find before [`admit`](Self::admit), such as a body over the
+    /// limit.
+    pub fn reject(&self, error: &Error) -> Reply {
+        telemetry::outcome("rejected", Some(error.code()), error.status());
+        Reply::from(error)
     }
 }
 

@@ -17,18 +17,19 @@ pub use memory::MemoryStore;
 
 use crate::{MAC_LEN, Signature, VerifiedEvent};
 
-/// Identifies one delivery: the 32-byte HMAC-SHA256 tag Flowtriq computed over the body.
+/// Identifies one delivery: the SHA-256 of the HMAC-SHA256 tag Flowtriq computed over the
+/// body. A retry carries the same body and so the same key; the key never shows the tag.
 ///
 /// `Display` gives 64 lower-case hex digits, suitable as (part of) a key in an external store.
-/// The tag is no secret: it travels in every request's signature header.
 ///
 /// ```
 /// use flowtriq_webhook::{DeliveryKey, Secret, Signature};
 ///
-/// let signature = Signature::compute(&Secret::new("secret"), br#"{"event_type":"test"}"#);
-/// let key = DeliveryKey::from(&signature);
-/// assert_eq!(key.as_bytes(), signature.as_bytes());
-/// assert_eq!(key.to_string(), signature.to_hex());
+/// let body = br#"{"event_type":"test"}"#;
+/// let signature = Signature::compute(&Secret::new("secret"), body);
+/// let retry = Signature::compute(&Secret::new("secret"), body);
+/// assert_eq!(DeliveryKey::from(&signature), DeliveryKey::from(&retry));
+/// assert_ne!(DeliveryKey::from(&signature).to_string(), signature.to_hex());
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DeliveryKey([u8; MAC_LEN]);
@@ -46,8 +47,11 @@ impl DeliveryKey {
 }
 
 impl From<&Signature> for DeliveryKey {
+    /// The SHA-256 of the verified MAC: it identifies the delivery as well as the MAC does,
+    /// and keys, logs and store contents never show the MAC itself.
     fn from(signature: &Signature) -> Self {
-        Self(*signature.as_bytes())
+        use sha2::Digest;
+        Self(sha2::Sha256::digest(signature.as_bytes()).into())
     }
 }
 
@@ -256,20 +260,17 @@ mod tests {
     use crate::Secret;
 
     #[test]
-    fn key_displays_as_the_signature_hex() {
+    fn key_is_hex_and_never_the_signature() {
         let signature = Signature::compute(&Secret::new("k"), b"body");
         let key = DeliveryKey::from(&signature);
-        assert_eq!(key.to_string(), signature.to_hex());
         assert_eq!(key.to_string().len(), 64);
-        assert_eq!(
-            format!("{key:?}"),
-            format!("DeliveryKey({})", signature.to_hex())
-        );
-        assert_eq!(DeliveryKey::from_bytes(*signature.as_bytes()), key);
+        assert_ne!(key.to_string(), signature.to_hex());
+        assert_eq!(format!("{key:?}"), format!("DeliveryKey({key})"));
+        assert_eq!(DeliveryKey::from_bytes(*key.as_bytes()), key);
     }
 
     #[test]
-    fn key_from_verified_event_is_its_signature() {
+    fn key_from_verified_event_is_the_key_of_its_signature() {
         let secret = Secret::new("k");
         let body = br#"{"event_type":"test"}"#;
         let header = crate::sign(&secret, body);
@@ -277,10 +278,9 @@ mod tests {
             .verify(Some(header.as_bytes()), body.as_slice())
             .ok();
         let key = verified.as_ref().map(DeliveryKey::from);
-        assert_eq!(
-            key.map(|k| k.to_string()),
-            Some(header.trim_start_matches("sha256=").to_owned())
-        );
+        let signature = Signature::parse(header.as_bytes()).ok();
+        assert!(key.is_some());
+        assert_eq!(key, signature.as_ref().map(DeliveryKey::from));
     }
 
     #[test]

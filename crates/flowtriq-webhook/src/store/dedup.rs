@@ -290,11 +290,13 @@ impl DeliveryGuard {
     /// Store failures are logged, not returned: the response goes out regardless. If this
     /// future is dropped before it completes, the delivery is released as on `Drop`.
     pub async fn finish(mut self, status: u16) {
+        let handled = (200..300).contains(&status);
+        let outcome = if handled { "handled" } else { "handler_failed" };
+        crate::telemetry::outcome(outcome, None, status);
         let Some(held) = &self.held else {
             return;
         };
         let key = held.key;
-        let handled = (200..300).contains(&status);
         let outcome = if handled {
             held.store.complete(key, &held.lease, held.ttl).await
         } else {
