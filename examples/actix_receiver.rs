@@ -7,7 +7,8 @@
 //! Environment:
 //! - `FLOWTRIQ_WEBHOOK_SECRET` (required): the secret configured in the Flowtriq dashboard.
 //! - `FLOWTRIQ_LISTEN`: address to listen on, `127.0.0.1:3000` by default.
-//! - `FLOWTRIQ_DEDUP`: `off` (default); `memory` and `redis://` URLs are not supported yet.
+//! - `FLOWTRIQ_DEDUP`: `off` (default), `memory`, or a `redis://` URL: answer Flowtriq's
+//!   retries of a handled delivery with `200 {"duplicate":true}` without running the handler.
 //! - `FLOWTRIQ_REPLAY_WINDOW_SECS`: refuse events whose timestamp is further from now; unset
 //!   means off.
 //! - `FLOWTRIQ_HANDLER_DELAY_MS`: the handler sleeps this long before answering.
@@ -15,7 +16,8 @@
 //!
 //! `POST /webhook` answers a verified event with `200` and
 //! `{"event_type": ..., "incident_id": ..., "node": ...}`; everything else is answered by the
-//! middleware (401, 400, 413) with `{"error":"<code>"}`.
+//! middleware (401, 400, 413) with `{"error":"<code>"}`, or with de-duplication on, as a
+//! duplicate (200), a copy still in flight (409) or an unreachable store (503).
 
 // An example program talks to its user on stdout and stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -26,7 +28,7 @@ use actix_web::{
     App, HttpResponse, HttpServer, dev::Service as _, error::ErrorRequestTimeout, web,
 };
 use flowtriq_webhook_actix::{FlowtriqEvent, VerifyWebhook};
-use flowtriq_webhook_examples::{Dedup, ReceiverConfig, echo};
+use flowtriq_webhook_examples::{ReceiverConfig, echo};
 
 /// The longest a request may take, body and handler included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
@@ -50,19 +52,6 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let unsupported = match &config.dedup {
-        Dedup::Off => None,
-        Dedup::Memory => Some("memory"),
-        // The URL may carry a password: do not print it.
-        Dedup::Redis(_) => Some("redis"),
-    };
-    if let Some(dedup) = unsupported {
-        eprintln!(
-            "actix_receiver: FLOWTRIQ_DEDUP={dedup} is not supported yet; unset it or set it to off"
-        );
-        return ExitCode::from(2);
-    }
-
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -76,8 +65,16 @@ fn main() -> ExitCode {
 }
 
 async fn serve(config: ReceiverConfig) -> ExitCode {
+    // Built once, so every worker shares one deduplicator; connecting to Redis happens here,
+    // on the system's runtime.
+    let receiver = match config.receiver().await {
+        Ok(receiver) => receiver,
+        Err(error) => {
+            eprintln!("actix_receiver: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let ReceiverConfig {
-        verifier,
         listen,
         handler_delay,
         ..
@@ -92,7 +89,7 @@ async fn serve(config: ReceiverConfig) -> ExitCode {
                 // handler reads the event, not `web::Bytes`, so actix-web's 256 KiB
                 // `PayloadConfig` does not apply; raise it if you read the raw body that way.
                 web::scope("/webhook")
-                    .wrap(VerifyWebhook::from_verifier(verifier.clone()))
+                    .wrap(VerifyWebhook::from_receiver(receiver.clone()))
                     .route("", web::post().to(webhook)),
             )
             // Bounds the whole request, body included, so a client trickling its body cannot

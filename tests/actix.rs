@@ -1,6 +1,8 @@
 //! The shared case table against actix-web, through the middleware and through the extractor
 //! alone, in process and over TCP, and the actix-specific behaviour around it.
 
+#![allow(clippy::panic)] // a test fails by panicking
+
 mod support;
 
 use std::time::Duration;
@@ -8,15 +10,19 @@ use std::time::Duration;
 use actix_web::{
     App, HttpResponse, HttpServer,
     body::MessageBody,
-    dev::{ServerHandle, ServiceResponse},
-    http::Method,
+    dev::ServiceResponse,
+    http::{Method, StatusCode},
     test, web,
 };
-use flowtriq_webhook::{Secret, Verifier, sign};
+use flowtriq_webhook::{Deduplicator, Secret, Verifier, sign};
 use flowtriq_webhook_actix::{FlowtriqEvent, VerifyWebhook};
 use flowtriq_webhook_examples::echo;
 use futures_util::StreamExt as _;
-use support::{PATH, SECRET, WireRequest, WireResponse, sha256_hex};
+use support::{
+    PATH, SECRET, WireRequest, WireResponse,
+    dedup::{Handler, Running, Store},
+    sha256_hex,
+};
 
 /// `web::Bytes` accepts 256 KiB by default: raise it above the 1 MiB of the case table.
 const PAYLOAD_LIMIT: usize = 2 * 1024 * 1024;
@@ -124,41 +130,47 @@ async fn case_table_in_process_with_extractor_and_data() {
     run_in_process!("actix extractor with web::Data", with_extractor_data);
 }
 
-/// Serves an app built from `configure` on an ephemeral loopback port.
-fn serve(
-    configure: fn(&mut web::ServiceConfig),
-) -> std::io::Result<(std::net::SocketAddr, ServerHandle)> {
+/// Serves the app `configure` builds on an ephemeral loopback port, from a thread with its own
+/// actix system, so that a test on any runtime can start it. Stopped when dropped.
+fn serve<F>(configure: F) -> std::io::Result<Running>
+where
+    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
-    let server = HttpServer::new(move || App::new().configure(configure))
+    let server = HttpServer::new(move || App::new().configure(configure.clone()))
         .workers(1)
         .disable_signals()
         .listen(listener)?
         .run();
     let handle = server.handle();
-    actix_web::rt::spawn(server);
-    Ok((addr, handle))
+    let thread = std::thread::spawn(move || actix_web::rt::System::new().block_on(server));
+    Ok(Running::new(addr, move || {
+        // Sent at once; the thread ends when the server has stopped.
+        drop(handle.stop(false));
+        let _ = thread.join();
+    }))
 }
 
 #[actix_web::test]
 async fn case_table_over_tcp_with_middleware() -> std::io::Result<()> {
-    let (addr, server) = serve(with_middleware)?;
+    let server = serve(with_middleware)?;
+    let addr = server.addr;
     support::run_cases("actix middleware over TCP", support::cases(), |request| {
         support::tcp::send(addr, request)
     })
     .await;
-    server.stop(false).await;
     Ok(())
 }
 
 #[actix_web::test]
 async fn case_table_over_tcp_with_extractor() -> std::io::Result<()> {
-    let (addr, server) = serve(with_extractor)?;
+    let server = serve(with_extractor)?;
+    let addr = server.addr;
     support::run_cases("actix extractor over TCP", support::cases(), |request| {
         support::tcp::send(addr, request)
     })
     .await;
-    server.stop(false).await;
     Ok(())
 }
 
@@ -325,6 +337,50 @@ async fn web_bytes_downstream_needs_payload_config_raised() -> Result<(), String
 }
 
 #[actix_web::test]
+async fn an_error_from_the_wrapped_service_releases_the_delivery() -> Result<(), String> {
+    use actix_web::dev::Service as _;
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    };
+
+    let failed_once = Arc::new(AtomicBool::new(false));
+    let app = test::init_service(
+        App::new()
+            .app_data(web::PayloadConfig::new(PAYLOAD_LIMIT))
+            .service(
+                web::scope(PATH)
+                    // Inside the middleware: fails the first delivery with an `Err`.
+                    .wrap_fn(move |request, service| {
+                        let fail = !failed_once.swap(true, Ordering::SeqCst);
+                        let call = service.call(request);
+                        async move {
+                            if fail {
+                                return Err(actix_web::error::ErrorServiceUnavailable("down"));
+                            }
+                            call.await
+                        }
+                    })
+                    .wrap(VerifyWebhook::new(SECRET).deduplicate(Deduplicator::in_memory()))
+                    .route("", web::post().to(echo_handler)),
+            ),
+    )
+    .await;
+    let failed = test::try_call_service(&app, signed(TEST_EVENT).to_request()).await;
+    assert!(failed.is_err(), "the error goes out as it is");
+    let retry = call!(&app, signed(TEST_EVENT));
+    assert_eq!(retry.status, 200);
+    assert_ne!(retry.body, br#"{"duplicate":true}"#, "the retry is handled");
+    let again = call!(&app, signed(TEST_EVENT));
+    assert_eq!(
+        (again.status, again.body.as_slice()),
+        (200, br#"{"duplicate":true}"#.as_slice())
+    );
+    assert_eq!(again.header("content-type"), Some("application/json"));
+    Ok(())
+}
+
+#[actix_web::test]
 async fn debug_never_shows_the_secret() {
     let middleware = VerifyWebhook::new("hunter2-secret").secret("older-secret");
     let debug = format!("{middleware:?}");
@@ -332,4 +388,40 @@ async fn debug_never_shows_the_secret() {
         !debug.contains("hunter2") && !debug.contains("older"),
         "{debug}"
     );
+}
+
+/// An actix app de-duplicating with `deduplicator`, served on a free loopback port.
+fn start_deduplicated(deduplicator: Deduplicator, handler: Handler) -> Running {
+    let configure = move |config: &mut web::ServiceConfig| {
+        let handler = handler.clone();
+        config.service(
+            web::scope(PATH)
+                .wrap(VerifyWebhook::new(SECRET).deduplicate(deduplicator.clone()))
+                .route(
+                    "",
+                    web::post().to(move |FlowtriqEvent(event): FlowtriqEvent| {
+                        let handler = handler.clone();
+                        async move {
+                            let (status, body) = handler.run(&event).await;
+                            HttpResponse::build(
+                                StatusCode::from_u16(status)
+                                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                            )
+                            .json(body)
+                        }
+                    }),
+                ),
+        );
+    };
+    serve(configure).unwrap_or_else(|e| panic!("cannot serve on loopback: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deduplication_with_the_memory_store() {
+    support::dedup::scenarios("actix", Store::Memory, start_deduplicated).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deduplication_with_redis() {
+    support::dedup::scenarios("actix", Store::Redis, start_deduplicated).await;
 }

@@ -157,6 +157,11 @@ async fn actix_receiver_answers_the_case_table() -> Result<(), String> {
     receiver_answers_the_case_table("actix_receiver").await
 }
 
+#[tokio::test]
+async fn actix_receiver_deduplicates() -> Result<(), String> {
+    receiver_deduplicates("actix_receiver").await
+}
+
 #[test]
 fn actix_receiver_without_secret_exits_2() -> Result<(), String> {
     receiver_without_secret_exits_2("actix_receiver")

@@ -1,5 +1,5 @@
-//! Reading the payload under the limit and verifying it: the one path shared by the middleware
-//! and the extractor.
+//! Reading the payload under the limit and admitting the delivery: the one path shared by the
+//! middleware and the extractor.
 
 use actix_web::{
     HttpResponse,
@@ -9,32 +9,33 @@ use actix_web::{
         StatusCode,
         header::{self, HeaderMap, HeaderValue},
     },
+    web::Bytes,
 };
-use flowtriq_webhook::{Error, SIGNATURE_HEADER, VerifiedEvent, Verifier};
+use flowtriq_webhook::{DeliveryGuard, Error, Receiver, Reply, SIGNATURE_HEADER, VerifiedEvent};
 use futures_util::StreamExt as _;
 
-/// Reads `payload` under the verifier's limit and verifies it against the signature in
-/// `headers`.
-pub(crate) async fn verify_payload(
-    verifier: &Verifier,
+/// Reads `payload` under the limit, verifies it against the signature in `headers` and, with a
+/// deduplicator, reserves the delivery.
+pub(crate) async fn admit(
+    receiver: &Receiver,
     headers: &HeaderMap,
     payload: Payload,
-) -> Result<VerifiedEvent, Error> {
-    let body = read_payload(verifier, content_length(headers), payload).await?;
+) -> Result<(VerifiedEvent, DeliveryGuard), Reply> {
+    let body = read_payload(receiver, content_length(headers), payload).await?;
     let signature = headers.get(SIGNATURE_HEADER).map(HeaderValue::as_bytes);
-    verifier.verify(signature, body)
+    receiver.admit(signature, body).await
 }
 
 /// Collects the payload, refusing a declared length above the limit before reading and a
 /// streamed one at limit + 1 byte. A body arriving in one chunk is passed on without a copy.
 async fn read_payload(
-    verifier: &Verifier,
+    receiver: &Receiver,
     content_length: Option<u64>,
     mut payload: Payload,
-) -> Result<actix_web::web::Bytes, Error> {
-    let mut buffer = verifier.body_buffer(content_length)?;
+) -> Result<Bytes, Error> {
+    let mut buffer = receiver.body_buffer(content_length)?;
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| read_error(&e, verifier.body_limit()))?;
+        let chunk = chunk.map_err(|e| read_error(&e, receiver.verifier().body_limit()))?;
         buffer.push(chunk)?;
     }
     Ok(buffer.finish())
@@ -62,15 +63,16 @@ fn read_error(error: &PayloadError, limit: usize) -> Error {
     error
 }
 
-/// The response for a rejection: its status, `application/json` and `{"error":"<code>"}`.
-pub(crate) fn rejection_response(error: &Error) -> HttpResponse {
-    HttpResponse::build(status(error))
-        .content_type("application/json")
-        .body(error.response_body())
+/// The response for a reply given instead of running the handler: its status,
+/// [`Reply::CONTENT_TYPE`] and its body.
+pub(crate) fn reply_response(reply: &Reply) -> HttpResponse {
+    HttpResponse::build(status(reply))
+        .content_type(Reply::CONTENT_TYPE)
+        .body(reply.body.clone())
 }
 
-pub(crate) fn status(error: &Error) -> StatusCode {
-    StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+pub(crate) fn status(reply: &Reply) -> StatusCode {
+    StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 #[cfg(test)]
@@ -102,20 +104,34 @@ mod tests {
     }
 
     #[test]
-    fn rejections_are_json_with_the_error_status() -> Result<(), Box<dyn std::error::Error>> {
-        let response = rejection_response(&Error::PayloadTooLarge { limit: 10 });
-        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-        assert_eq!(
-            response
-                .headers()
-                .get(HeaderName::from_static("content-type")),
-            Some(&HeaderValue::from_static("application/json"))
-        );
-        let body = response
-            .into_body()
-            .try_into_bytes()
-            .map_err(|_| "streamed body")?;
-        assert_eq!(body, r#"{"error":"payload_too_large"}"#);
+    fn replies_are_sent_as_they_are() -> Result<(), Box<dyn std::error::Error>> {
+        for (reply, status, body) in [
+            (
+                Reply::from(Error::PayloadTooLarge { limit: 10 }),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                r#"{"error":"payload_too_large"}"#,
+            ),
+            (Reply::duplicate(), StatusCode::OK, r#"{"duplicate":true}"#),
+            (
+                Reply::from(Error::DeliveryInFlight),
+                StatusCode::CONFLICT,
+                r#"{"error":"delivery_in_flight"}"#,
+            ),
+        ] {
+            let response = reply_response(&reply);
+            assert_eq!(response.status(), status);
+            assert_eq!(
+                response
+                    .headers()
+                    .get(HeaderName::from_static("content-type")),
+                Some(&HeaderValue::from_static("application/json"))
+            );
+            let sent = response
+                .into_body()
+                .try_into_bytes()
+                .map_err(|_| "streamed body")?;
+            assert_eq!(sent, body);
+        }
         Ok(())
     }
 }

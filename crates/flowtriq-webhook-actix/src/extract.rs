@@ -6,9 +6,9 @@ use actix_web::{
     FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError, dev::Payload,
     http::StatusCode, web,
 };
-use flowtriq_webhook::{Error, VerifiedEvent, Verifier};
+use flowtriq_webhook::{Error, Receiver, Reply, VerifiedEvent, Verifier};
 
-use crate::body::{rejection_response, status, verify_payload};
+use crate::body::{admit, reply_response, status};
 
 /// The verified event, for handlers.
 ///
@@ -18,6 +18,10 @@ use crate::body::{rejection_response, status, verify_payload};
 /// `app_data(web::Data::new(verifier))`); it then consumes the payload, so other body
 /// extractors in the same handler see an empty body (the raw bytes are in
 /// [`VerifiedEvent::body`]). With neither, it answers `500` naming what to configure.
+///
+/// On its own it does not de-duplicate retries: an extractor cannot see the handler's answer,
+/// so it cannot tell a handled delivery from a failed one. Use the middleware with
+/// [`VerifyWebhook::deduplicate`](crate::VerifyWebhook::deduplicate) for that.
 ///
 /// ```
 /// use actix_web::{web, App, HttpResponse};
@@ -65,13 +69,15 @@ impl FromRequest for FlowtriqEvent {
         let Some(verifier) = configured_verifier(request) else {
             return Box::pin(async { Err(WebhookError::MissingVerifier) });
         };
+        let receiver = Receiver::new(verifier);
         let request = request.clone();
         let payload = payload.take();
         Box::pin(async move {
-            verify_payload(&verifier, request.headers(), payload)
-                .await
-                .map(Self)
-                .map_err(WebhookError::Rejected)
+            match admit(&receiver, request.headers(), payload).await {
+                // No deduplicator: the guard tracks nothing.
+                Ok((event, _untracked)) => Ok(Self(event)),
+                Err(reply) => Err(WebhookError::Rejected(reply)),
+            }
         })
     }
 }
@@ -90,13 +96,13 @@ fn configured_verifier(request: &HttpRequest) -> Option<Verifier> {
 
 /// Why [`FlowtriqEvent`] refused the request.
 ///
-/// As an actix-web [`ResponseError`] it answers like the middleware: the status of the
-/// [`Error`], `application/json` and `{"error":"<code>"}`.
+/// As an actix-web [`ResponseError`] it answers like the middleware: the [`Reply`]'s status,
+/// `application/json` and `{"error":"<code>"}`.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum WebhookError {
     /// The delivery failed verification: 401, 400 or 413 with `{"error":"<code>"}`.
-    Rejected(Error),
+    Rejected(Reply),
     /// Neither the [`VerifyWebhook`](crate::VerifyWebhook) middleware nor a [`Verifier`] in the
     /// app data is configured for this route: 500.
     MissingVerifier,
@@ -104,14 +110,19 @@ pub enum WebhookError {
 
 impl From<Error> for WebhookError {
     fn from(error: Error) -> Self {
-        Self::Rejected(error)
+        Self::Rejected(Reply::from(error))
     }
 }
 
 impl fmt::Display for WebhookError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Rejected(error) => error.fmt(f),
+            Self::Rejected(reply) => write!(
+                f,
+                "Flowtriq delivery rejected with {}: {}",
+                reply.status,
+                String::from_utf8_lossy(&reply.body)
+            ),
             Self::MissingVerifier => f.write_str(
                 "no Flowtriq verifier configured for this route: wrap it in the `VerifyWebhook` \
                  middleware, or register a `Verifier` with `app_data(verifier)` or \
@@ -121,26 +132,19 @@ impl fmt::Display for WebhookError {
     }
 }
 
-impl std::error::Error for WebhookError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Rejected(error) => Some(error),
-            Self::MissingVerifier => None,
-        }
-    }
-}
+impl std::error::Error for WebhookError {}
 
 impl ResponseError for WebhookError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Rejected(error) => status(error),
+            Self::Rejected(reply) => status(reply),
             Self::MissingVerifier => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         match self {
-            Self::Rejected(error) => rejection_response(error),
+            Self::Rejected(reply) => reply_response(reply),
             Self::MissingVerifier => {
                 tracing::error!("{self}");
                 HttpResponse::InternalServerError()
@@ -161,6 +165,10 @@ mod tests {
     fn response_error_maps_like_the_middleware() {
         let rejected = WebhookError::from(Error::Signature(SignatureError::Missing));
         assert_eq!(rejected.status_code(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            rejected.to_string(),
+            r#"Flowtriq delivery rejected with 401: {"error":"missing_signature"}"#
+        );
         assert_eq!(
             rejected.error_response().headers().get("content-type"),
             Some(&actix_web::http::header::HeaderValue::from_static(

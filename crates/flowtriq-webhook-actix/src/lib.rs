@@ -11,6 +11,9 @@
 //! | body over the limit (1 MiB by default) | `413` |
 //! | signed, but not a valid Flowtriq event | `400` |
 //! | event outside the replay window (when enabled) | `401` |
+//! | with a deduplicator: a retry of a delivery already handled with a 2xx | `200` `{"duplicate":true}` |
+//! | with a deduplicator: a copy of a delivery still being handled | `409` |
+//! | with a deduplicator: the delivery store is unreachable | `503` (unless it fails open) |
 //!
 //! Rejections carry a short `application/json` body, `{"error":"<code>"}`, and are logged
 //! with `tracing`; neither ever contains the secret or the expected signature.
@@ -91,13 +94,70 @@
 //! # drop((scoped, resource, whole_app));
 //! ```
 //!
+//! # Duplicates and retries
+//!
+//! Flowtriq retries a delivery that did not get a 2xx within 10 s, so the same event can
+//! arrive more than once. With [`VerifyWebhook::deduplicate`] the middleware runs your handler
+//! at most once to success per delivery (identified by its verified signature): a retry of a
+//! delivery your handler answered with a 2xx is answered `200 {"duplicate":true}` without
+//! running it again, and a copy that arrives while the first is still being handled is
+//! answered `409`. Any other answer (a 4xx, a 5xx, an error from the wrapped service, a panic
+//! or a dropped request) forgets the delivery, so Flowtriq's next retry runs the handler
+//! again. If the delivery store cannot be reached the middleware answers `503` so that
+//! Flowtriq retries, unless the [`Deduplicator`](flowtriq_webhook::Deduplicator) fails open.
+//!
+//! [`Deduplicator::in_memory`](flowtriq_webhook::Deduplicator::in_memory) remembers deliveries
+//! in this process; share one store (such as Redis, with `flowtriq-webhook-redis`) between
+//! several instances behind a load balancer. The same deduplicator serves every worker:
+//! build it once, outside the `HttpServer` factory.
+//!
+//! ```
+//! use actix_web::{http::StatusCode, test, web, App, HttpResponse};
+//! use flowtriq_webhook::{sign, Deduplicator, Secret};
+//! use flowtriq_webhook_actix::{FlowtriqEvent, VerifyWebhook};
+//!
+//! async fn webhook(FlowtriqEvent(event): FlowtriqEvent) -> HttpResponse {
+//!     HttpResponse::Ok().body(event.event_type.to_string())
+//! }
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! let deduplicator = Deduplicator::in_memory();
+//! let app = test::init_service(
+//!     App::new().service(
+//!         web::scope("/webhook")
+//!             .wrap(VerifyWebhook::new("my-webhook-secret").deduplicate(deduplicator.clone()))
+//!             .route("", web::post().to(webhook)),
+//!     ),
+//! )
+//! .await;
+//!
+//! let body = r#"{"event_type":"attack_start","incident":{"id":147}}"#;
+//! let signature = sign(&Secret::new("my-webhook-secret"), body.as_bytes());
+//! let delivery = || {
+//!     test::TestRequest::post()
+//!         .uri("/webhook")
+//!         .insert_header(("X-Flowtriq-Signature", signature.as_str()))
+//!         .set_payload(body)
+//!         .to_request()
+//! };
+//! let first = test::call_service(&app, delivery()).await;
+//! assert_eq!(test::read_body(first).await, "attack_start");
+//!
+//! // Flowtriq retries the same delivery: the handler does not run again.
+//! let retry = test::call_service(&app, delivery()).await;
+//! assert_eq!(retry.status(), StatusCode::OK);
+//! assert_eq!(test::read_body(retry).await, r#"{"duplicate":true}"#);
+//! # });
+//! ```
+//!
 //! # Without the middleware
 //!
 //! [`FlowtriqEvent`] also verifies the delivery by itself, through the same code, when a
 //! [`Verifier`](flowtriq_webhook::Verifier) is registered as app data (plain or in
 //! `web::Data`). It consumes the payload then: read the raw bytes from
 //! [`VerifiedEvent::body`](flowtriq_webhook::VerifiedEvent::body). Without either the middleware
-//! or the app data it answers `500` with a message naming what to configure.
+//! or the app data it answers `500` with a message naming what to configure. On its own it
+//! does not de-duplicate: that needs the middleware, which sees the handler's answer.
 //!
 //! ```
 //! use actix_web::{web, App, HttpResponse};

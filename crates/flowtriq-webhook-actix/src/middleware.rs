@@ -11,15 +11,17 @@ use actix_web::{
     body::{EitherBody, MessageBody},
     dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready},
 };
-use flowtriq_webhook::{Secret, Verifier};
+use flowtriq_webhook::{Deduplicator, Receiver, Secret, Verifier};
 use futures_util::future::LocalBoxFuture;
 
-use crate::body::{rejection_response, verify_payload};
+use crate::body::{admit, reply_response};
 
 /// Middleware that verifies Flowtriq deliveries before they reach the wrapped service.
 ///
 /// A rejected delivery is answered here (401, 400 or 413 with `application/json`
-/// `{"error":"<code>"}`) and never reaches your handler. A verified one reaches it with the
+/// `{"error":"<code>"}`; with a [deduplicator](Self::deduplicate), `200 {"duplicate":true}`
+/// for a retry of a handled delivery and 409 or 503) and never reaches your handler. A
+/// verified one reaches it with the
 /// [`VerifiedEvent`](flowtriq_webhook::VerifiedEvent) in the request extensions (read it with
 /// [`FlowtriqEvent`](crate::FlowtriqEvent)) and the exact verified bytes put back as the
 /// payload, so `web::Bytes`, `web::Json` or `web::Payload` still read the raw body.
@@ -41,7 +43,7 @@ use crate::body::{rejection_response, verify_payload};
 /// ```
 #[derive(Debug, Clone)]
 pub struct VerifyWebhook {
-    verifier: Verifier,
+    receiver: Receiver,
 }
 
 impl VerifyWebhook {
@@ -53,12 +55,22 @@ impl VerifyWebhook {
 
     /// Uses a verifier built elsewhere.
     pub fn from_verifier(verifier: Verifier) -> Self {
-        Self { verifier }
+        Self::from_receiver(Receiver::new(verifier))
+    }
+
+    /// Uses a receiver (verifier and deduplicator) built elsewhere.
+    pub fn from_receiver(receiver: Receiver) -> Self {
+        Self { receiver }
+    }
+
+    fn map_verifier(self, change: impl FnOnce(Verifier) -> Verifier) -> Self {
+        let verifier = change(self.receiver.verifier().clone());
+        Self::from_receiver(self.receiver.with_verifier(verifier))
     }
 
     /// Also accepts deliveries signed with `secret` (rotation).
     pub fn secret(self, secret: impl Into<Secret>) -> Self {
-        Self::from_verifier(self.verifier.with_secret(secret))
+        self.map_verifier(|verifier| verifier.with_secret(secret))
     }
 
     /// Sets the largest accepted body in bytes (default 1 MiB).
@@ -68,17 +80,37 @@ impl VerifyWebhook {
     /// (`web::JsonConfig`). Raise those too, to at least this limit, if handlers read the body
     /// through them; see the [crate documentation](crate#body-limits).
     pub fn body_limit(self, limit: usize) -> Self {
-        Self::from_verifier(self.verifier.with_body_limit(limit))
+        self.map_verifier(|verifier| verifier.with_body_limit(limit))
     }
 
     /// Refuses events whose `timestamp` is further than `window` from now.
     pub fn replay_window(self, window: Duration) -> Self {
-        Self::from_verifier(self.verifier.with_replay_window(window))
+        self.map_verifier(|verifier| verifier.with_replay_window(window))
+    }
+
+    /// Handles each delivery once: a retry of a delivery your handler answered with a 2xx gets
+    /// `200 {"duplicate":true}` without reaching it, a copy still in flight gets 409, and an
+    /// unreachable store 503 (unless the deduplicator fails open). See the
+    /// [crate documentation](crate#duplicates-and-retries).
+    ///
+    /// ```
+    /// use flowtriq_webhook::Deduplicator;
+    /// use flowtriq_webhook_actix::VerifyWebhook;
+    ///
+    /// let middleware = VerifyWebhook::new("secret").deduplicate(Deduplicator::in_memory());
+    /// ```
+    pub fn deduplicate(self, deduplicator: Deduplicator) -> Self {
+        Self::from_receiver(self.receiver.with_deduplicator(deduplicator))
     }
 
     /// The verifier this middleware uses.
     pub fn verifier(&self) -> &Verifier {
-        &self.verifier
+        self.receiver.verifier()
+    }
+
+    /// The receiver (verifier and deduplicator) this middleware uses.
+    pub fn receiver(&self) -> &Receiver {
+        &self.receiver
     }
 }
 
@@ -96,7 +128,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(VerifyWebhookMiddleware {
             service: Rc::new(service),
-            verifier: self.verifier.clone(),
+            receiver: self.receiver.clone(),
         }))
     }
 }
@@ -105,7 +137,7 @@ where
 #[derive(Debug)]
 pub struct VerifyWebhookMiddleware<S> {
     service: Rc<S>,
-    verifier: Verifier,
+    receiver: Receiver,
 }
 
 impl<S, B> Service<ServiceRequest> for VerifyWebhookMiddleware<S>
@@ -121,21 +153,27 @@ where
 
     fn call(&self, mut request: ServiceRequest) -> Self::Future {
         let service = Rc::clone(&self.service);
-        let verifier = self.verifier.clone();
+        let receiver = self.receiver.clone();
         Box::pin(async move {
             let payload = request.take_payload();
-            let verified = match verify_payload(&verifier, request.headers(), payload).await {
-                Ok(verified) => verified,
-                Err(error) => {
-                    let response = rejection_response(&error);
+            let (verified, guard) = match admit(&receiver, request.headers(), payload).await {
+                Ok(admitted) => admitted,
+                Err(reply) => {
+                    let response = reply_response(&reply);
                     return Ok(request.into_response(response).map_into_right_body());
                 }
             };
             // The verified buffer itself goes back as the payload: no copy.
             request.set_payload(Payload::from(verified.body().clone()));
             request.extensions_mut().insert(verified);
-            let response = service.call(request).await?;
-            Ok(response.map_into_left_body())
+            // Dropped unfinished (a panic, a cancelled request), the guard releases the
+            // delivery so that Flowtriq's retry is handled afresh.
+            let result = service.call(request).await;
+            let status = result
+                .as_ref()
+                .map_or(500, |response| response.status().as_u16());
+            guard.finish(status).await;
+            Ok(result?.map_into_left_body())
         })
     }
 }
