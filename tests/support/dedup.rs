@@ -179,7 +179,10 @@ where
     let spread = {
         let handler = Handler::with_delay(Duration::from_millis(300));
         let app = start(deduplicator().await, handler.clone());
-        let sends = (0..50).map(|_| tokio::spawn(tcp::send(app.addr, delivery(4))));
+        // Collected, so that all 50 are sent before the first answer is awaited.
+        let sends: Vec<_> = (0..50)
+            .map(|_| tokio::spawn(tcp::send(app.addr, delivery(4))))
+            .collect();
         let mut spread = Spread::default();
         for sent in sends {
             let response = sent
