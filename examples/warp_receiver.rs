@@ -5,16 +5,16 @@
 //! ```
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::{convert::Infallible, process::ExitCode, time::Duration};
+use std::{process::ExitCode, time::Duration};
 
 use flowtriq_webhook::VerifiedEvent;
-use flowtriq_webhook_examples::{Dedup, ReceiverConfig, echo};
+use flowtriq_webhook_examples::{ReceiverConfig, echo};
 use warp::Filter;
 
 /// Answers a verified event with its summary, after the configured delay.
-async fn webhook(delay: Duration, event: VerifiedEvent) -> Result<warp::reply::Json, Infallible> {
+async fn webhook(delay: Duration, event: VerifiedEvent) -> warp::reply::Json {
     tokio::time::sleep(delay).await;
-    Ok(warp::reply::json(&echo(&event)))
+    warp::reply::json(&echo(&event))
 }
 
 #[tokio::main]
@@ -33,20 +33,23 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if config.dedup != Dedup::Off {
-        eprintln!("warp_receiver: FLOWTRIQ_DEDUP other than `off` is not supported yet");
-        return ExitCode::from(2);
-    }
+    let receiver = match config.receiver().await {
+        Ok(receiver) => receiver,
+        Err(error) => {
+            eprintln!("warp_receiver: {error}");
+            return ExitCode::from(2);
+        }
+    };
 
     let delay = config.handler_delay;
+    // `handle` answers rejections (401/400/413), duplicates, 409 and 503 itself and runs the
+    // handler for the rest; 404 and 405 stay warp's.
     let routes = warp::path("webhook")
         .and(warp::path::end())
         .and(warp::post())
-        .and(flowtriq_webhook_warp::event(config.verifier))
-        .and_then(move |event| webhook(delay, event))
-        // Turns the filter's rejections into 401/400/413 with `{"error":"<code>"}`; without
-        // it warp would answer them with 500. 404 and 405 stay warp's.
-        .recover(flowtriq_webhook_warp::recover);
+        .and(flowtriq_webhook_warp::handle(receiver, move |event| {
+            webhook(delay, event)
+        }));
 
     // warp 0.4 has no request or read timeout, so a client trickling its body can hold a
     // connection open (Flowtriq itself gives up after 10 s). To bound it, serve

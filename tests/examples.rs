@@ -171,6 +171,11 @@ async fn warp_receiver_answers_the_case_table() -> Result<(), String> {
     receiver_answers_the_case_table("warp_receiver").await
 }
 
+#[tokio::test]
+async fn warp_receiver_deduplicates() -> Result<(), String> {
+    receiver_deduplicates("warp_receiver").await
+}
+
 #[test]
 fn warp_receiver_without_secret_exits_2() -> Result<(), String> {
     receiver_without_secret_exits_2("warp_receiver")

@@ -1,18 +1,20 @@
 //! The shared case table against warp's filters, in process and over TCP, and the
 //! warp-specific behaviour around them: `recover`, route composition, the streaming limit.
 
+#![allow(clippy::panic)] // a test fails by panicking
+
 mod support;
 
 use bytes::Bytes;
 use flowtriq_webhook::{Secret, VerifiedEvent, Verifier, sign};
 use flowtriq_webhook_examples::echo;
-use flowtriq_webhook_warp::{event_with_body, recover};
+use flowtriq_webhook_warp::{event_with_body, handle, recover};
 use http_body_util::{BodyExt, StreamBody};
 use support::{LIMIT, PATH, SECRET, WireRequest, WireResponse, sha256_hex};
 use tower::ServiceExt;
 use warp::{
     Filter, Rejection, Reply,
-    http::{HeaderMap, Request, Response},
+    http::{HeaderMap, Request, Response, StatusCode},
 };
 
 /// `POST /webhook` answering the example receivers' echo, plus a hash of the raw body the
@@ -338,4 +340,116 @@ async fn event_filter_keeps_the_raw_body_in_the_event() {
     let response = test_request(&signed(TEST_EVENT)).reply(&routes).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.body().as_ref(), sha256_hex(TEST_EVENT).as_bytes());
+}
+
+/// `handle` without a deduplicator answers the case table as the filter and `recover` do.
+#[tokio::test]
+async fn handle_answers_the_case_table() {
+    let routes = warp::path("webhook")
+        .and(warp::path::end())
+        .and(warp::post())
+        .and(handle(
+            Verifier::new(SECRET),
+            |event: VerifiedEvent| async move {
+                let raw = sha256_hex(event.body());
+                warp::reply::with_header(warp::reply::json(&echo(&event)), "x-raw-body-sha256", raw)
+            },
+        ));
+    let service = warp::service(routes);
+    support::run_cases("warp handle", support::cases(), |request| {
+        let service = service.clone();
+        async move {
+            let response = service
+                .oneshot(streamed_request(&request)?)
+                .await
+                .unwrap_or_else(|never| match never {});
+            from_service_response(response).await
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn handle_answers_are_final_behind_or() {
+    let webhook =
+        warp::path("webhook").and(handle(Verifier::new(SECRET), |_| async { warp::reply() }));
+    let routes = webhook.or(warp::any().map(|| "fallback"));
+    let forged = test_request(&unsigned(TEST_EVENT)).reply(&routes).await;
+    assert_eq!(forged.status(), 401);
+    assert_eq!(forged.headers()["content-type"], "application/json");
+    assert_eq!(forged.body().as_ref(), br#"{"error":"missing_signature"}"#);
+    let elsewhere = warp::test::request()
+        .path("/elsewhere")
+        .reply(&routes)
+        .await;
+    assert_eq!(elsewhere.body().as_ref(), b"fallback");
+}
+
+#[tokio::test]
+async fn a_panicking_handler_releases_the_delivery() {
+    let panicked = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let receiver = flowtriq_webhook::Receiver::new(Verifier::new(SECRET))
+        .with_deduplicator(flowtriq_webhook::Deduplicator::in_memory());
+    let routes = handle(receiver, move |_| {
+        let panicked = panicked.clone();
+        async move {
+            if !panicked.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                panic!("handler failed");
+            }
+            "handled"
+        }
+    });
+    let first = tokio::spawn({
+        let routes = routes.clone();
+        async move { test_request(&signed(TEST_EVENT)).reply(&routes).await }
+    })
+    .await;
+    assert!(first.is_err_and(|e| e.is_panic()));
+    // Not 409 and not a duplicate: the retry runs the handler.
+    let retry = test_request(&signed(TEST_EVENT)).reply(&routes).await;
+    assert_eq!(
+        (retry.status().as_u16(), retry.body().as_ref()),
+        (200, b"handled".as_slice())
+    );
+    let again = test_request(&signed(TEST_EVENT)).reply(&routes).await;
+    assert_eq!(again.body().as_ref(), br#"{"duplicate":true}"#);
+}
+
+/// A warp route de-duplicating with `deduplicator`, served on a free loopback port.
+fn start_deduplicated(
+    deduplicator: flowtriq_webhook::Deduplicator,
+    handler: support::dedup::Handler,
+) -> support::dedup::Running {
+    let receiver =
+        flowtriq_webhook::Receiver::new(Verifier::new(SECRET)).with_deduplicator(deduplicator);
+    let routes = warp::path("webhook")
+        .and(warp::path::end())
+        .and(warp::post())
+        .and(handle(receiver, move |event: VerifiedEvent| {
+            let handler = handler.clone();
+            async move {
+                let (status, body) = handler.run(&event).await;
+                warp::reply::with_status(
+                    warp::reply::json(&body),
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                )
+            }
+        }));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
+        .and_then(tokio::net::TcpListener::from_std)
+        .unwrap_or_else(|e| panic!("cannot listen on loopback: {e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let server = tokio::spawn(warp::serve(routes).incoming(listener).run());
+    support::dedup::Running::new(addr, move || server.abort())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deduplication_with_the_memory_store() {
+    support::dedup::scenarios("warp", support::dedup::Store::Memory, start_deduplicated).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deduplication_with_redis() {
+    support::dedup::scenarios("warp", support::dedup::Store::Redis, start_deduplicated).await;
 }

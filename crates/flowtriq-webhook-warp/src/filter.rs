@@ -1,11 +1,16 @@
-//! The filters: read the body under the limit, verify it, extract the event.
+//! The filters: read the body under the limit, verify it, de-duplicate when asked, and
+//! extract the event or run the handler.
+
+use std::future::Future;
 
 use bytes::{Buf, Bytes};
-use flowtriq_webhook::{Error, SIGNATURE_HEADER, VerifiedEvent, Verifier};
+use flowtriq_webhook::{
+    DeliveryGuard, Error, Receiver, Reply, SIGNATURE_HEADER, VerifiedEvent, Verifier,
+};
 use futures_util::{Stream, StreamExt};
-use warp::{Filter, Rejection, http::HeaderValue};
+use warp::{Filter, Rejection, http::HeaderValue, reply::Response};
 
-use crate::WebhookRejection;
+use crate::{WebhookRejection, rejection::reply_response};
 
 /// Verifies the delivery and extracts the [`VerifiedEvent`].
 ///
@@ -17,6 +22,9 @@ use crate::WebhookRejection;
 ///
 /// It rejects with a [`WebhookRejection`]; put [`recover`](crate::recover) on the route or the
 /// server, or such a rejection answers `500`.
+///
+/// It does not de-duplicate Flowtriq's retries: a filter never sees the reply of the handler
+/// after it, so it cannot tell a handled delivery from a failed one. [`handle`] can.
 ///
 /// ```
 /// use flowtriq_webhook::{EventType, VerifiedEvent, Verifier};
@@ -40,12 +48,12 @@ use crate::WebhookRejection;
 pub fn event(
     verifier: Verifier,
 ) -> impl Filter<Extract = (VerifiedEvent,), Error = Rejection> + Clone {
-    warp::any()
-        .map(move || verifier.clone())
-        .and(warp::header::optional::<u64>("content-length"))
-        .and(signature_header())
-        .and(warp::body::stream())
-        .and_then(verify)
+    admitted(Receiver::new(verifier)).and_then(|admitted: Admitted| async move {
+        // No deduplicator: the guard tracks nothing.
+        admitted
+            .map(|(event, _untracked)| event)
+            .map_err(|reply| warp::reject::custom(WebhookRejection::from(reply)))
+    })
 }
 
 /// [`event`], with the raw body as a second value: the exact bytes that were verified, to
@@ -78,6 +86,89 @@ pub fn event_with_body(
         .untuple_one()
 }
 
+/// Verifies the delivery, de-duplicates Flowtriq's retries with the receiver's
+/// [`Deduplicator`](flowtriq_webhook::Deduplicator), runs `handler` once per delivery and
+/// answers with its reply.
+///
+/// The filter reads the body under the verifier's limit, verifies it and, with a
+/// deduplicator, reserves the delivery. Then:
+///
+/// | delivery | answer |
+/// |---|---|
+/// | verified, new | `handler(event)`; its reply, whose status is recorded: a 2xx marks the delivery as handled, anything else forgets it so that Flowtriq's retry runs the handler again |
+/// | a retry of one the handler answered with a 2xx | `200 {"duplicate":true}`, without running the handler |
+/// | a copy of one still being handled | `409` |
+/// | the delivery store is unreachable | `503` (unless the deduplicator fails open) |
+/// | forged, too large or malformed | `401`, `413` or `400` with `{"error":"<code>"}` |
+///
+/// Every one of these is the route's final answer (`Content-Type: application/json` for all
+/// but the handler's own): the filter never rejects once it has read the body, so neither a
+/// [`recover`](crate::recover) nor care about `.or()` is needed. A handler that panics, or a
+/// request dropped while it runs, releases the delivery, and the retry is handled afresh.
+///
+/// `receiver` may also be a bare [`Verifier`]: the handler then runs for every verified
+/// delivery, as after [`event`].
+///
+/// ```
+/// use flowtriq_webhook::{Deduplicator, Receiver, VerifiedEvent, Verifier};
+/// use warp::{Filter, http::StatusCode};
+///
+/// async fn on_event(event: VerifiedEvent) -> Result<String, StatusCode> {
+///     // A non-2xx answer makes Flowtriq retry, and the retry runs this again.
+///     Ok(format!("handled {}", event.event_type))
+/// }
+///
+/// let receiver = Receiver::new(Verifier::new("my-webhook-secret"))
+///     .with_deduplicator(Deduplicator::in_memory());
+/// let webhook = warp::path("webhook")
+///     .and(warp::path::end())
+///     .and(warp::post())
+///     .and(flowtriq_webhook_warp::handle(receiver, on_event));
+/// let fallback = warp::any().map(|| "hello");
+/// let routes = webhook.or(fallback);
+/// # let _ = routes;
+/// ```
+///
+/// Put it after the path and method filters, as [`event`]: it takes the body.
+pub fn handle<F, Fut, R>(
+    receiver: impl Into<Receiver>,
+    handler: F,
+) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone
+where
+    F: Fn(VerifiedEvent) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send,
+    R: warp::Reply,
+{
+    admitted(receiver.into()).then(move |admitted: Admitted| {
+        let handler = handler.clone();
+        async move {
+            let (event, guard) = match admitted {
+                Ok(admitted) => admitted,
+                Err(reply) => return reply_response(&reply),
+            };
+            // Dropped unfinished (a panic, a cancelled request), the guard releases the
+            // delivery so that Flowtriq's retry is handled afresh.
+            let response = handler(event).await.into_response();
+            guard.finish(response.status().as_u16()).await;
+            response
+        }
+    })
+}
+
+/// What [`admit`] decided: the event and its guard, or the answer to give instead.
+type Admitted = Result<(VerifiedEvent, DeliveryGuard), Reply>;
+
+/// The one path of every filter here: read the body under the limit, verify it and, with a
+/// deduplicator, reserve the delivery.
+fn admitted(receiver: Receiver) -> impl Filter<Extract = (Admitted,), Error = Rejection> + Clone {
+    warp::any()
+        .map(move || receiver.clone())
+        .and(warp::header::optional::<u64>("content-length"))
+        .and(signature_header())
+        .and(warp::body::stream())
+        .then(admit)
+}
+
 /// The raw signature header value, or `None` when absent. Taken as bytes, so a value that is
 /// not visible ASCII reaches the verifier (and answers 401) instead of warp's 400.
 fn signature_header()
@@ -88,34 +179,34 @@ fn signature_header()
         .unify()
 }
 
-async fn verify<S, B>(
-    verifier: Verifier,
+async fn admit<S, B>(
+    receiver: Receiver,
     content_length: Option<u64>,
     signature: Option<HeaderValue>,
     body: S,
-) -> Result<VerifiedEvent, Rejection>
+) -> Admitted
 where
     S: Stream<Item = Result<B, warp::Error>>,
     B: Buf,
 {
-    let body = read_body(&verifier, content_length, body).await?;
-    verifier
-        .verify(signature.as_ref().map(HeaderValue::as_bytes), body)
-        .map_err(|error| warp::reject::custom(WebhookRejection::new(error)))
+    let body = read_body(&receiver, content_length, body).await?;
+    receiver
+        .admit(signature.as_ref().map(HeaderValue::as_bytes), body)
+        .await
 }
 
 /// Collects the body, refusing a declared length above the limit before reading and a streamed
 /// one as soon as it passes the limit. A body arriving in one chunk is passed on without a copy.
 async fn read_body<S, B>(
-    verifier: &Verifier,
+    receiver: &Receiver,
     content_length: Option<u64>,
     body: S,
-) -> Result<Bytes, WebhookRejection>
+) -> Result<Bytes, Error>
 where
     S: Stream<Item = Result<B, warp::Error>>,
     B: Buf,
 {
-    let mut buffer = verifier.body_buffer(content_length)?;
+    let mut buffer = receiver.body_buffer(content_length)?;
     let mut body = std::pin::pin!(body);
     while let Some(chunk) = body.next().await {
         let mut chunk = chunk.map_err(|e| {

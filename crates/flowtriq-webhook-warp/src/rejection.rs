@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use flowtriq_webhook::Error;
+use flowtriq_webhook::{Error, Reply};
 use warp::{
     Rejection,
     http::{HeaderValue, StatusCode, header},
@@ -10,11 +10,11 @@ use warp::{
 };
 
 /// Why [`event`](crate::event) refused a delivery: a custom warp rejection carrying the
-/// core [`Error`].
+/// core's [`Reply`], the status and `{"error":"<code>"}` body to answer with.
 ///
-/// [`recover`] answers it with the error's status (401, 400, 413…) and
-/// `{"error":"<code>"}`. In a `recover` function of your own, find it with
-/// [`Rejection::find`] and answer with [`response`](Self::response):
+/// [`recover`] answers it with that status (401, 400, 413…) and body. In a `recover` function
+/// of your own, find it with [`Rejection::find`] and answer with
+/// [`response`](Self::response):
 ///
 /// ```
 /// use std::convert::Infallible;
@@ -33,55 +33,69 @@ use warp::{
 /// Its `Debug` and `Display` name the reason and never a secret or the expected signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookRejection {
-    error: Error,
+    reply: Reply,
 }
 
 impl WebhookRejection {
-    pub(crate) fn new(error: Error) -> Self {
-        Self { error }
+    /// The HTTP status to answer with.
+    pub fn status(&self) -> u16 {
+        self.reply.status
     }
 
-    /// The reason, with its [`code`](Error::code) and [`status`](Error::status).
-    pub fn error(&self) -> &Error {
-        &self.error
+    /// The status and `{"error":"<code>"}` body to answer with.
+    pub fn reply(&self) -> &Reply {
+        &self.reply
     }
 
-    /// The reason, by value.
-    pub fn into_error(self) -> Error {
-        self.error
+    /// The reply, by value.
+    pub fn into_reply(self) -> Reply {
+        self.reply
     }
 
-    /// The answer: the error's status, `Content-Type: application/json` and
+    /// The answer: the reply's status, `Content-Type: application/json` and
     /// `{"error":"<code>"}`.
     pub fn response(&self) -> Response {
-        let mut response = Response::new(self.error.response_body().into());
-        *response.status_mut() =
-            StatusCode::from_u16(self.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        response
+        reply_response(&self.reply)
+    }
+}
+
+/// The response for a reply given instead of running the handler: its status,
+/// [`Reply::CONTENT_TYPE`] and its body.
+pub(crate) fn reply_response(reply: &Reply) -> Response {
+    let mut response = Response::new(reply.body.clone().into());
+    *response.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(Reply::CONTENT_TYPE),
+    );
+    response
+}
+
+impl From<Reply> for WebhookRejection {
+    fn from(reply: Reply) -> Self {
+        Self { reply }
     }
 }
 
 impl From<Error> for WebhookRejection {
     fn from(error: Error) -> Self {
-        Self::new(error)
+        Self::from(Reply::from(error))
     }
 }
 
 impl fmt::Display for WebhookRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.error.fmt(f)
+        write!(
+            f,
+            "Flowtriq delivery rejected with {}: {}",
+            self.reply.status,
+            String::from_utf8_lossy(&self.reply.body)
+        )
     }
 }
 
-impl std::error::Error for WebhookRejection {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.error)
-    }
-}
+impl std::error::Error for WebhookRejection {}
 
 impl warp::reject::Reject for WebhookRejection {}
 
