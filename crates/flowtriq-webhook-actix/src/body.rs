@@ -21,7 +21,9 @@ pub(crate) async fn admit(
     headers: &HeaderMap,
     payload: Payload,
 ) -> Result<(VerifiedEvent, DeliveryGuard), Reply> {
-    let body = read_payload(receiver, content_length(headers), payload).await?;
+    let body = read_payload(receiver, content_length(headers), payload)
+        .await
+        .map_err(|error| receiver.reject(&error))?;
     let signature = headers.get(SIGNATURE_HEADER).map(HeaderValue::as_bytes);
     receiver.admit(signature, body).await
 }

@@ -8,6 +8,8 @@ use actix_web::{
 };
 use flowtriq_webhook::{Error, Receiver, Reply, VerifiedEvent, Verifier};
 
+use tracing::Instrument;
+
 use crate::body::{admit, reply_response, status};
 
 /// The verified event, for handlers.
@@ -72,8 +74,12 @@ impl FromRequest for FlowtriqEvent {
         let receiver = Receiver::new(verifier);
         let request = request.clone();
         let payload = payload.take();
+        let span = receiver.delivery_span();
         Box::pin(async move {
-            match admit(&receiver, request.headers(), payload).await {
+            match admit(&receiver, request.headers(), payload)
+                .instrument(span)
+                .await
+            {
                 // No deduplicator: the guard tracks nothing.
                 Ok((event, _untracked)) => Ok(Self(event)),
                 Err(reply) => Err(WebhookError::Rejected(reply)),

@@ -14,6 +14,8 @@ use actix_web::{
 use flowtriq_webhook::{Deduplicator, Receiver, Secret, Verifier};
 use futures_util::future::LocalBoxFuture;
 
+use tracing::Instrument;
+
 use crate::body::{admit, reply_response};
 
 /// Middleware that verifies Flowtriq deliveries before they reach the wrapped service.
@@ -154,7 +156,8 @@ where
     fn call(&self, mut request: ServiceRequest) -> Self::Future {
         let service = Rc::clone(&self.service);
         let receiver = self.receiver.clone();
-        Box::pin(async move {
+        let span = receiver.delivery_span();
+        let delivery = async move {
             let payload = request.take_payload();
             let (verified, guard) = match admit(&receiver, request.headers(), payload).await {
                 Ok(admitted) => admitted,
@@ -174,6 +177,7 @@ where
                 .map_or(500, |response| response.status().as_u16());
             guard.finish(status).await;
             Ok(result?.map_into_left_body())
-        })
+        };
+        Box::pin(delivery.instrument(span))
     }
 }

@@ -10,6 +10,8 @@ use flowtriq_webhook::{
 use futures_util::{Stream, StreamExt};
 use warp::{Filter, Rejection, http::HeaderValue, reply::Response};
 
+use tracing::{Instrument, Span};
+
 use crate::{WebhookRejection, rejection::reply_response};
 
 /// Verifies the delivery and extracts the [`VerifiedEvent`].
@@ -48,7 +50,7 @@ use crate::{WebhookRejection, rejection::reply_response};
 pub fn event(
     verifier: Verifier,
 ) -> impl Filter<Extract = (VerifiedEvent,), Error = Rejection> + Clone {
-    admitted(Receiver::new(verifier)).and_then(|admitted: Admitted| async move {
+    admitted(Receiver::new(verifier)).and_then(|(_span, admitted): Admitted| async move {
         // No deduplicator: the guard tracks nothing.
         admitted
             .map(|(event, _untracked)| event)
@@ -139,7 +141,7 @@ where
     Fut: Future<Output = R> + Send,
     R: warp::Reply,
 {
-    admitted(receiver.into()).then(move |admitted: Admitted| {
+    admitted(receiver.into()).then(move |(span, admitted): Admitted| {
         let handler = handler.clone();
         async move {
             let (event, guard) = match admitted {
@@ -152,11 +154,13 @@ where
             guard.finish(response.status().as_u16()).await;
             response
         }
+        .instrument(span)
     })
 }
 
-/// What [`admit`] decided: the event and its guard, or the answer to give instead.
-type Admitted = Result<(VerifiedEvent, DeliveryGuard), Reply>;
+/// What [`admit`] decided: the event and its guard, or the answer to give instead; with the
+/// delivery's span, for the rest of the delivery to run in.
+type Admitted = (Span, Result<(VerifiedEvent, DeliveryGuard), Reply>);
 
 /// The one path of every filter here: read the body under the limit, verify it and, with a
 /// deduplicator, reserve the delivery.
@@ -189,10 +193,18 @@ where
     S: Stream<Item = Result<B, warp::Error>>,
     B: Buf,
 {
-    let body = read_body(&receiver, content_length, body).await?;
-    receiver
-        .admit(signature.as_ref().map(HeaderValue::as_bytes), body)
-        .await
+    let span = receiver.delivery_span();
+    let admitted = async {
+        let body = read_body(&receiver, content_length, body)
+            .await
+            .map_err(|error| receiver.reject(&error))?;
+        receiver
+            .admit(signature.as_ref().map(HeaderValue::as_bytes), body)
+            .await
+    }
+    .instrument(span.clone())
+    .await;
+    (span, admitted)
 }
 
 /// Collects the body, refusing a declared length above the limit before reading and a streamed
