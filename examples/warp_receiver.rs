@@ -51,12 +51,6 @@ async fn main() -> ExitCode {
             webhook(delay, event)
         }));
 
-    // warp 0.4 has no request or read timeout, so a client trickling its body can hold a
-    // connection open (Flowtriq itself gives up after 10 s). To bound it, serve
-    // `warp::service(routes)` with hyper-util's connection builder instead of `warp::serve`:
-    // `http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(..)` for the head,
-    // and tower-http's `TimeoutLayer` around the service for the whole request, body included.
-    // A reverse proxy with client timeouts in front of the receiver does the same.
     let listener = match tokio::net::TcpListener::bind(config.listen).await {
         Ok(listener) => listener,
         Err(error) => {
@@ -71,6 +65,39 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    warp::serve(routes).incoming(listener).run().await;
+    serve(listener, routes).await;
     ExitCode::SUCCESS
+}
+
+/// Serves `routes` with timeouts, which `warp::serve` does not offer: a client trickling its
+/// request head or body cannot hold a connection for ever (Flowtriq itself gives up after
+/// 10 s). The service runs under tower's `timeout`, whose error makes hyper close the
+/// connection; hyper bounds the time to read the request head.
+async fn serve<F>(listener: tokio::net::TcpListener, routes: F)
+where
+    F: Filter + Clone + Send + Sync + 'static,
+    F::Extract: warp::Reply,
+{
+    let service = tower::ServiceBuilder::new()
+        .timeout(Duration::from_secs(15))
+        .service(warp::service(routes));
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _peer)) => stream,
+            Err(error) => {
+                tracing::warn!("accept failed: {error}");
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(service.clone());
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(10))
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            if let Err(error) = connection.await {
+                tracing::debug!("connection closed: {error}");
+            }
+        });
+    }
 }

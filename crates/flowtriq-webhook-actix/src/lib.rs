@@ -209,7 +209,7 @@
 //! it without a copy, and [`VerifiedEvent::body`](flowtriq_webhook::VerifiedEvent::body) is
 //! that same buffer. `web::Bytes`, `String` and `web::Json` read the same bytes but collect
 //! them into a buffer of their own, as they always do in actix-web.
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
 mod extract;

@@ -28,7 +28,7 @@
 //! # Ok(())
 //! # }
 //! ```
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "test-support")]
 pub mod test_support;

@@ -52,7 +52,7 @@
 //!     .route_layer(VerifyWebhookLayer::new("secret").body_limit(LIMIT))
 //!     .layer(DefaultBodyLimit::max(LIMIT));
 //! ```
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
 #[cfg(feature = "axum")]

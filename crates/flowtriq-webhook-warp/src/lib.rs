@@ -146,7 +146,7 @@
 //! the duplicate, `409` and `503` answers are not rejections anyway, and a rejection would let
 //! `.or()` hand a forged delivery to the next route. The route's answer is final, and no
 //! [`recover`] is needed for it.
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod filter;
 mod rejection;

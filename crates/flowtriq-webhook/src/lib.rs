@@ -30,7 +30,7 @@
 //! assert_eq!(forged.status(), 401);
 //! # Ok::<(), flowtriq_webhook::Error>(())
 //! ```
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
 mod error;
