@@ -22,13 +22,13 @@
 // An example program talks to its user on stdout and stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::{io::IsTerminal as _, process::ExitCode, time::Duration};
+use std::{process::ExitCode, time::Duration};
 
 use actix_web::{
     App, HttpResponse, HttpServer, dev::Service as _, error::ErrorRequestTimeout, web,
 };
 use flowtriq_webhook_actix::{FlowtriqEvent, VerifyWebhook};
-use flowtriq_webhook_examples::{ReceiverConfig, echo};
+use flowtriq_webhook_examples::{ReceiverConfig, echo, init_tracing};
 
 /// The longest a request may take, body and handler included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
@@ -45,34 +45,16 @@ async fn webhook(event: FlowtriqEvent, delay: web::Data<HandlerDelay>) -> HttpRe
 }
 
 fn main() -> ExitCode {
-    let config = match ReceiverConfig::from_env() {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("actix_receiver: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
-
-    actix_web::rt::System::new().block_on(serve(config))
+    init_tracing();
+    actix_web::rt::System::new().block_on(serve())
 }
 
-async fn serve(config: ReceiverConfig) -> ExitCode {
+async fn serve() -> ExitCode {
     // Built once, so every worker shares one deduplicator; connecting to Redis happens here,
     // on the system's runtime.
-    let receiver = match config.receiver().await {
-        Ok(receiver) => receiver,
-        Err(error) => {
-            eprintln!("actix_receiver: {error}");
-            return ExitCode::from(2);
-        }
+    let (config, receiver) = match ReceiverConfig::load("actix_receiver").await {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     let ReceiverConfig {
         listen,

@@ -8,7 +8,7 @@
 use std::{process::ExitCode, time::Duration};
 
 use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
-use flowtriq_webhook_examples::{ReceiverConfig, echo};
+use flowtriq_webhook_examples::{ReceiverConfig, echo, init_tracing};
 use flowtriq_webhook_tower::{FlowtriqEvent, VerifyWebhookLayer};
 use serde_json::Value;
 use tower_http::timeout::TimeoutLayer;
@@ -24,26 +24,10 @@ async fn webhook(
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-
-    let config = match ReceiverConfig::from_env() {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("axum_receiver: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    let receiver = match config.receiver().await {
-        Ok(receiver) => receiver,
-        Err(error) => {
-            eprintln!("axum_receiver: {error}");
-            return ExitCode::from(2);
-        }
+    init_tracing();
+    let (config, receiver) = match ReceiverConfig::load("axum_receiver").await {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
 
     let app = Router::new()

@@ -8,7 +8,7 @@
 use std::{process::ExitCode, time::Duration};
 
 use flowtriq_webhook::VerifiedEvent;
-use flowtriq_webhook_examples::{ReceiverConfig, echo};
+use flowtriq_webhook_examples::{ReceiverConfig, echo, init_tracing};
 use warp::Filter;
 
 /// Answers a verified event with its summary, after the configured delay.
@@ -19,26 +19,10 @@ async fn webhook(delay: Duration, event: VerifiedEvent) -> warp::reply::Json {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-
-    let config = match ReceiverConfig::from_env() {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("warp_receiver: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    let receiver = match config.receiver().await {
-        Ok(receiver) => receiver,
-        Err(error) => {
-            eprintln!("warp_receiver: {error}");
-            return ExitCode::from(2);
-        }
+    init_tracing();
+    let (config, receiver) = match ReceiverConfig::load("warp_receiver").await {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
 
     let delay = config.handler_delay;

@@ -2,7 +2,7 @@
 //! and the answer they give to a verified event. The cross-adapter tests use the same answer,
 //! so every framework is held to one contract.
 
-use std::{fmt, net::SocketAddr, time::Duration};
+use std::{fmt, io::IsTerminal as _, net::SocketAddr, process::ExitCode, time::Duration};
 
 use flowtriq_webhook::{Deduplicator, Event, Receiver, Verifier};
 use flowtriq_webhook_redis::RedisStore;
@@ -16,6 +16,18 @@ pub fn echo(event: &Event) -> Value {
         "incident_id": event.incident_id(),
         "node": event.node_name(),
     })
+}
+
+/// Logging for the example receivers: to stderr, filtered by `RUST_LOG` (`info` by default).
+pub fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
 }
 
 /// Where the receivers remember handled deliveries (`FLOWTRIQ_DEDUP`).
@@ -144,6 +156,20 @@ impl ReceiverConfig {
 }
 
 impl ReceiverConfig {
+    /// What every example receiver does first: read the configuration and build the receiver.
+    /// On error it prints one line, `{program}: {error}`, and gives exit code 2.
+    #[allow(clippy::print_stderr)] // the one line a user sees
+    pub async fn load(program: &str) -> Result<(Self, Receiver), ExitCode> {
+        let loaded = match Self::from_env() {
+            Ok(config) => config.receiver().await.map(|receiver| (config, receiver)),
+            Err(error) => Err(error),
+        };
+        loaded.map_err(|error| {
+            eprintln!("{program}: {error}");
+            ExitCode::from(2)
+        })
+    }
+
     /// The receiver to serve with: the verifier and, unless `FLOWTRIQ_DEDUP=off`, a
     /// deduplicator on the chosen store. Connecting to Redis happens here, so a receiver that
     /// cannot reach its store says so at start-up.

@@ -9,14 +9,13 @@ use axum::{
     Json, Router,
     body::{Body, Bytes},
     extract::Request,
-    http::{HeaderMap, StatusCode},
+    http::StatusCode,
     response::IntoResponse,
     routing::post,
 };
 use flowtriq_webhook::{Secret, Verifier, sign};
 use flowtriq_webhook_examples::echo;
 use flowtriq_webhook_tower::{FlowtriqEvent, VerifiedWebhook, VerifyWebhookLayer};
-use http_body_util::BodyExt;
 use support::{PATH, SECRET, WireRequest, WireResponse, sha256_hex};
 use tower::ServiceExt;
 
@@ -80,32 +79,7 @@ async fn send(app: &Router, request: WireRequest) -> Result<WireResponse, String
 }
 
 async fn from_http(response: axum::response::Response) -> Result<WireResponse, String> {
-    let status = response.status().as_u16();
-    let headers = header_pairs(response.headers());
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| e.to_string())?
-        .to_bytes()
-        .to_vec();
-    Ok(WireResponse {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
+    WireResponse::from_http(response).await
 }
 
 #[tokio::test]

@@ -9,12 +9,12 @@ use bytes::Bytes;
 use flowtriq_webhook::{Secret, VerifiedEvent, Verifier, sign};
 use flowtriq_webhook_examples::echo;
 use flowtriq_webhook_warp::{event_with_body, handle, recover};
-use http_body_util::{BodyExt, StreamBody};
+use http_body_util::StreamBody;
 use support::{LIMIT, PATH, SECRET, WireRequest, WireResponse, sha256_hex};
 use tower::ServiceExt;
 use warp::{
     Filter, Rejection, Reply,
-    http::{HeaderMap, Request, Response, StatusCode},
+    http::{Request, Response, StatusCode},
 };
 
 /// `POST /webhook` answering the example receivers' echo, plus a hash of the raw body the
@@ -54,7 +54,7 @@ fn from_test_response(response: Response<Bytes>) -> WireResponse {
     let (parts, body) = response.into_parts();
     WireResponse {
         status: parts.status.as_u16(),
-        headers: header_pairs(&parts.headers),
+        headers: support::header_pairs(&parts.headers),
         body: body.into(),
     }
 }
@@ -83,39 +83,6 @@ fn streamed_request(request: &WireRequest) -> Result<Request<StreamedBody>, Stri
         .map_err(|e| e.to_string())
 }
 
-async fn from_service_response<B>(response: Response<B>) -> Result<WireResponse, String>
-where
-    B: http_body::Body,
-    B::Error: std::fmt::Display,
-{
-    let status = response.status().as_u16();
-    let headers = header_pairs(response.headers());
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| e.to_string())?
-        .to_bytes()
-        .to_vec();
-    Ok(WireResponse {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn case_table_in_process_with_warp_test() {
     let app = &app();
@@ -139,7 +106,7 @@ async fn case_table_in_process_streamed_through_warp_service() {
                 .oneshot(streamed_request(&request)?)
                 .await
                 .unwrap_or_else(|never| match never {});
-            from_service_response(response).await
+            WireResponse::from_http(response).await
         }
     })
     .await;
@@ -299,7 +266,7 @@ async fn an_oversized_content_length_is_refused_before_reading() -> Result<(), S
     .await
     .map_err(|_| "the filter waited for the body".to_owned())?
     .unwrap_or_else(|never| match never {});
-    let response = from_service_response(response).await?;
+    let response = WireResponse::from_http(response).await?;
     assert_eq!(response.status, 413);
     assert_eq!(response.body, br#"{"error":"payload_too_large"}"#);
     Ok(())
@@ -325,7 +292,7 @@ async fn a_body_that_fails_midway_is_a_400() -> Result<(), String> {
         .oneshot(request)
         .await
         .unwrap_or_else(|never| match never {});
-    let response = from_service_response(response).await?;
+    let response = WireResponse::from_http(response).await?;
     assert_eq!(response.status, 400);
     assert_eq!(response.body, br#"{"error":"body_read_failed"}"#);
     Ok(())
@@ -363,7 +330,7 @@ async fn handle_answers_the_case_table() {
                 .oneshot(streamed_request(&request)?)
                 .await
                 .unwrap_or_else(|never| match never {});
-            from_service_response(response).await
+            WireResponse::from_http(response).await
         }
     })
     .await;

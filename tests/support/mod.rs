@@ -55,6 +55,44 @@ impl WireResponse {
     }
 }
 
+impl WireResponse {
+    /// Collects an `http` 1.x response (axum, warp, hyper).
+    pub async fn from_http<B>(response: http::Response<B>) -> Result<Self, String>
+    where
+        B: http_body::Body,
+        B::Error: std::fmt::Display,
+    {
+        use http_body_util::BodyExt;
+        let status = response.status().as_u16();
+        let headers = header_pairs(response.headers());
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes()
+            .to_vec();
+        Ok(Self {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// Header names and values as text.
+pub fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// How the signature header is made for a case.
 #[derive(Debug, Clone)]
 pub enum Sig {
