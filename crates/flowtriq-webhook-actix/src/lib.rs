@@ -219,3 +219,8 @@ pub use extract::{FlowtriqEvent, WebhookError};
 pub use middleware::{VerifyWebhook, VerifyWebhookMiddleware};
 
 pub use flowtriq_webhook;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -66,3 +66,8 @@ pub use layer::VerifyWebhookLayer;
 pub use service::{ResponseFuture, VerifyWebhook};
 
 pub use flowtriq_webhook;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -155,3 +155,8 @@ pub use filter::{event, event_with_body, handle};
 pub use rejection::{WebhookRejection, recover};
 
 pub use flowtriq_webhook;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -53,3 +53,8 @@ pub use store::{
     Reservation, StoreError, StoreFuture,
 };
 pub use verifier::{DEFAULT_BODY_LIMIT, VerifiedEvent, Verifier};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
