@@ -76,6 +76,13 @@ impl Receiver {
     /// [`start`](Self::start) with more options.
     pub fn start_with(name: &str, options: &Options<'_>) -> Result<Self, String> {
         let binary = example(name);
+        if !binary.is_file() {
+            return Err(format!(
+                "{} is missing: cargo builds the examples when it builds all of the package's \
+                 targets, e.g. `cargo test` without `--test`, or `cargo build --examples`",
+                binary.display()
+            ));
+        }
         let mut command = match options.max_open_files {
             None => Command::new(&binary),
             Some(limit) => {
