@@ -6,25 +6,27 @@
 //! - 1,000 mixed deliveries from the shared case table (valid, forged, tampered, oversized,
 //!   malformed), 32 in flight, all answered right and none with a 5xx.
 //!
-//! The long versions are `#[ignore]`d; run them all, release build, with
+//! The long versions are `#[ignore]`d; run them, release build, with
 //!
 //! ```sh
-//! cargo test --release --test hostile -- --ignored
+//! cargo test --release -- --ignored hostile:: --skip known_gap
 //! ```
+//!
+//! (not `--test hostile` alone: cargo builds the example programs these tests start only when
+//! it builds all of the package's targets, and would otherwise run stale or missing ones):
 //!
 //! - a trickled body, and a trickled request head, are cut off by the receiver's timeouts
 //!   (bounded at 40 s per case);
 //! - 1,000 idle connections (the test raises its own open-file limit, and so the receiver's,
-//!   to fit them; no `ulimit` needed unless the hard limit is below 4,096);
+//!   to 4,096; `ulimit -Hn` must allow that);
 //! - 10,000 mixed deliveries;
 //! - idle connections past the receiver's open-file limit (started under `ulimit -n 256`)
 //!   still leave room for a valid delivery within Flowtriq's 10 s timeout.
 //!
-//! Where an example is known to fail a case, that case carries `#[ignore = "known gap: ..."]`
-//! with the reason instead (see the `receivers!` list at the bottom): it still runs, and
-//! fails, with `--ignored` until the example is fixed. To leave those out, skip them by name,
-//! e.g. `-- --ignored --skip warp_receiver::trickled_body_is_cut_off`. Add `--nocapture` to
-//! see the counts and timings each case reports.
+//! Where an example is known to fail one of these, its case is named `...::known_gap` and
+//! ignored with the reason (see the `receivers!` list at the bottom); drop `--skip known_gap`
+//! to run those too, and see them fail until the example is fixed. Add `--nocapture` to see
+//! the counts and timings each case reports.
 //!
 //! The receivers and the deliveries are the ones every other test uses: `support::cases()`,
 //! `support::tcp` and `support::receiver`. To cover another framework, add its example to
@@ -415,93 +417,114 @@ async fn mixed_deliveries(name: &str, total: usize, in_flight: usize) {
     );
 }
 
-/// One module of tests per example receiver. Each long case takes the attributes given for
-/// it: `#[ignore = "long: ..."]`, or `#[ignore = "known gap: ..."]` where the example is known
-/// to fail it.
+/// A case that waits on a receiver's timeouts: `long("why")` for one the receiver passes,
+/// `known_gap("why")` for one it is known to fail. Both are ignored by default; the case is a
+/// module named after it, holding one test named `long` or `known_gap`, so that
+/// `--skip known_gap` leaves out every known gap.
+macro_rules! timed_case {
+    ($name:ident: long($reason:literal) => $run:expr) => {
+        mod $name {
+            use super::NAME;
+
+            #[tokio::test]
+            #[ignore = $reason]
+            async fn long() {
+                $run.await;
+            }
+        }
+    };
+    ($name:ident: known_gap($reason:literal) => $run:expr) => {
+        mod $name {
+            use super::NAME;
+
+            #[tokio::test]
+            #[ignore = $reason]
+            async fn known_gap() {
+                $run.await;
+            }
+        }
+    };
+}
+
+/// One module of tests per example receiver, all inside `mod hostile` so that the long cases
+/// can be selected by name.
 macro_rules! receivers {
     ($(
         $receiver:ident {
-            trickled_body_is_cut_off: $(#[$body:meta])*,
-            trickled_head_is_cut_off: $(#[$head:meta])*,
-            idle_connections_past_the_fd_limit: $(#[$fd:meta])*,
+            trickled_body_is_cut_off: $body:ident($body_why:literal),
+            trickled_head_is_cut_off: $head:ident($head_why:literal),
+            idle_connections_past_the_fd_limit: $fd:ident($fd_why:literal),
         }
-    )*) => {$(
+    )*) => { mod hostile { $(
         mod $receiver {
-            use super::*;
-
             const NAME: &str = stringify!($receiver);
 
             #[tokio::test]
             async fn trickled_body_does_not_delay_deliveries() {
-                super::trickled_body_does_not_delay_deliveries(NAME).await;
+                crate::trickled_body_does_not_delay_deliveries(NAME).await;
             }
 
             #[tokio::test]
             async fn idle_connections_do_not_stop_deliveries() {
-                super::idle_connections_do_not_stop_deliveries(NAME, 200).await;
+                crate::idle_connections_do_not_stop_deliveries(NAME, 200).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn mixed_deliveries_are_answered_right() {
-                mixed_deliveries(NAME, 1_000, 32).await;
+                crate::mixed_deliveries(NAME, 1_000, 32).await;
             }
 
             #[tokio::test]
             #[ignore = "long: 1,000 idle connections"]
             async fn many_idle_connections_do_not_stop_deliveries() {
-                super::idle_connections_do_not_stop_deliveries(NAME, 1_000).await;
+                crate::idle_connections_do_not_stop_deliveries(NAME, 1_000).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             #[ignore = "long: 10,000 mixed deliveries"]
             async fn many_mixed_deliveries_are_answered_right() {
-                mixed_deliveries(NAME, 10_000, 32).await;
+                crate::mixed_deliveries(NAME, 10_000, 32).await;
             }
 
-            #[tokio::test]
-            $(#[$body])*
-            async fn trickled_body_is_cut_off() {
-                trickle_is_cut_off(NAME, Part::Body, REQUEST_TIMEOUT + Duration::from_secs(5))
-                    .await;
-            }
+            timed_case!(trickled_body_is_cut_off: $body($body_why) => crate::trickle_is_cut_off(
+                NAME,
+                crate::Part::Body,
+                crate::REQUEST_TIMEOUT + crate::Duration::from_secs(5),
+            ));
 
-            #[tokio::test]
-            $(#[$head])*
-            async fn trickled_head_is_cut_off() {
-                trickle_is_cut_off(NAME, Part::Head, REQUEST_TIMEOUT + Duration::from_secs(5))
-                    .await;
-            }
+            timed_case!(trickled_head_is_cut_off: $head($head_why) => crate::trickle_is_cut_off(
+                NAME,
+                crate::Part::Head,
+                crate::REQUEST_TIMEOUT + crate::Duration::from_secs(5),
+            ));
 
-            #[tokio::test]
-            $(#[$fd])*
-            async fn idle_connections_past_the_fd_limit() {
-                super::idle_connections_past_the_fd_limit(NAME).await;
-            }
+            timed_case!(idle_connections_past_the_fd_limit: $fd($fd_why) =>
+                crate::idle_connections_past_the_fd_limit(NAME));
         }
-    )*};
+    )* } };
 }
 
 receivers! {
     axum_receiver {
-        trickled_body_is_cut_off: #[ignore = "long: waits for the 15 s request timeout"],
-        trickled_head_is_cut_off: #[ignore = "known gap: axum::serve sets no header-read \
+        trickled_body_is_cut_off: long("long: waits for the 15 s request timeout"),
+        trickled_head_is_cut_off: known_gap("known gap: axum::serve sets no header-read \
             timeout (hyper's 30 s default needs a timer), and the TimeoutLayer starts only \
-            once the head is read"],
-        idle_connections_past_the_fd_limit: #[ignore = "known gap: idle connections are never \
-            closed, so they can hold every file descriptor the receiver may open"],
+            once the head is read"),
+        idle_connections_past_the_fd_limit: known_gap("known gap: idle connections are never \
+            closed, so they can hold every file descriptor the receiver may open"),
     }
     actix_receiver {
-        trickled_body_is_cut_off: #[ignore = "long: waits for the 15 s request timeout"],
-        trickled_head_is_cut_off: #[ignore = "long: waits for the 5 s client request timeout"],
-        idle_connections_past_the_fd_limit: #[ignore = "long: waits for the 5 s client request \
-            timeout"],
+        trickled_body_is_cut_off: long("long: waits for the 15 s request timeout"),
+        trickled_head_is_cut_off: long("long: waits for the 5 s client request timeout"),
+        idle_connections_past_the_fd_limit: long("long: waits for the 5 s client request \
+            timeout"),
     }
     warp_receiver {
-        trickled_body_is_cut_off: #[ignore = "known gap: warp_receiver has no request timeout; a \
-            body trickled at 1 byte/s holds its connection indefinitely"],
-        trickled_head_is_cut_off: #[ignore = "known gap: warp::serve sets no header-read \
-            timeout"],
-        idle_connections_past_the_fd_limit: #[ignore = "known gap: idle connections are never \
-            closed, so they can hold every file descriptor the receiver may open"],
+        trickled_body_is_cut_off: known_gap("known gap: warp_receiver has no request timeout; \
+            a body trickled at 1 byte/s holds its connection indefinitely"),
+        trickled_head_is_cut_off: known_gap("known gap: warp::serve sets no header-read \
+            timeout"),
+        idle_connections_past_the_fd_limit: known_gap("known gap: idle connections are never \
+            closed, so they can hold every file descriptor the receiver may open"),
     }
 }
