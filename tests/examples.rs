@@ -4,69 +4,8 @@
 mod support;
 
 use flowtriq_webhook_redis::test_support::RedisServer;
-use std::{
-    io::{BufRead, BufReader},
-    net::SocketAddr,
-    path::PathBuf,
-    process::{Child, Command, Stdio},
-};
-
-/// Path of an example binary; `cargo test` builds the examples next to the test binaries.
-fn example(name: &str) -> PathBuf {
-    let mut path = std::env::current_exe().unwrap_or_default();
-    path.pop(); // the test binary
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    path.join("examples").join(name)
-}
-
-/// A running receiver example, killed when dropped.
-struct Receiver {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Receiver {
-    fn start(name: &str, env: &[(&str, &str)]) -> Result<Self, String> {
-        let mut child = Command::new(example(name))
-            .env_clear()
-            .env("FLOWTRIQ_WEBHOOK_SECRET", support::SECRET)
-            .env("FLOWTRIQ_LISTEN", "127.0.0.1:0")
-            .env("RUST_LOG", "off")
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start {name}: {e}"))?;
-        let mut line = String::new();
-        if let Some(stdout) = child.stdout.take() {
-            BufReader::new(stdout)
-                .read_line(&mut line)
-                .map_err(|e| e.to_string())?;
-        }
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .and_then(|addr| addr.parse().ok());
-        match addr {
-            Some(addr) => Ok(Self { child, addr }),
-            None => {
-                let _ = child.kill();
-                Err(format!(
-                    "{name} printed {line:?} instead of `listening on http://ADDR`"
-                ))
-            }
-        }
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use std::process::Command;
+use support::receiver::{Receiver, example};
 
 async fn receiver_answers_the_case_table(name: &str) -> Result<(), String> {
     let receiver = Receiver::start(name, &[])?;

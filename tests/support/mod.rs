@@ -14,6 +14,7 @@
 )]
 
 pub mod dedup;
+pub mod receiver;
 pub mod tcp;
 
 use std::fmt::Write as _;

@@ -31,6 +31,8 @@ const PORT_ATTEMPTS: usize = 5;
 pub struct RedisServer {
     child: Option<Child>,
     port: u16,
+    binary: OsString,
+    extra_args: Vec<String>,
 }
 
 impl RedisServer {
@@ -70,23 +72,13 @@ impl RedisServer {
         let binary = binary.as_ref();
         let mut last_error = None;
         for _ in 0..PORT_ATTEMPTS {
-            let port = free_port()?;
-            let child = Command::new(binary)
-                .args(["--port", &port.to_string()])
-                .args(["--bind", "127.0.0.1"])
-                .args(["--save", ""])
-                .args(["--appendonly", "no"])
-                .args(["--daemonize", "no"])
-                .args(extra_args)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .map_err(|error| missing_binary(binary, &error))?;
             let mut server = Self {
-                child: Some(child),
-                port,
+                child: None,
+                port: free_port()?,
+                binary: binary.to_owned(),
+                extra_args: extra_args.iter().map(|&arg| arg.to_owned()).collect(),
             };
+            server.spawn()?;
             match server.wait_until_ready() {
                 Ok(()) => return Ok(server),
                 // Most likely the port was taken in the meantime: try another one.
@@ -119,6 +111,37 @@ impl RedisServer {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Starts the server again on the same port, with the same arguments, after
+    /// [`stop`](Self::stop) (or kills it first if it still runs), and waits until it answers
+    /// `PING`. Nothing was persisted: the new server starts empty.
+    ///
+    /// # Errors
+    ///
+    /// When the server does not come up, for instance because another process took the port
+    /// in the meantime.
+    pub fn restart(&mut self) -> io::Result<()> {
+        self.stop();
+        self.spawn()?;
+        self.wait_until_ready()
+    }
+
+    fn spawn(&mut self) -> io::Result<()> {
+        let child = Command::new(&self.binary)
+            .args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1"])
+            .args(["--save", ""])
+            .args(["--appendonly", "no"])
+            .args(["--daemonize", "no"])
+            .args(&self.extra_args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|error| missing_binary(&self.binary, &error))?;
+        self.child = Some(child);
+        Ok(())
     }
 
     fn wait_until_ready(&mut self) -> io::Result<()> {

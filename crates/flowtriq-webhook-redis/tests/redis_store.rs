@@ -333,6 +333,39 @@ async fn stopped_server_gives_store_errors() {
 }
 
 #[tokio::test]
+async fn store_recovers_when_the_server_restarts_on_the_same_port() {
+    let mut server = server();
+    let port = server.port();
+    let store = RedisStore::builder(server.url())
+        .timeout(Duration::from_millis(500))
+        .connect()
+        .await
+        .unwrap();
+    let _lease = acquire(&store, key(1), LONG).await;
+    server.stop();
+    assert!(store.reserve(key(2), LONG).await.is_err());
+
+    server.restart().unwrap();
+    assert_eq!(server.port(), port);
+    // The connection is re-established on use; a call may still fail while it is.
+    let mut outcome = None;
+    for _ in 0..20 {
+        match store.reserve(key(1), LONG).await {
+            Ok(reservation) => {
+                outcome = Some(reservation);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    // Nothing was persisted: the reservation made before the restart is gone.
+    assert!(
+        matches!(outcome, Some(Reservation::Acquired(_))),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test]
 async fn connecting_to_nothing_fails_quickly() {
     let mut server = server();
     let url = server.url();
