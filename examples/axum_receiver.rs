@@ -7,11 +7,10 @@
 
 use std::{process::ExitCode, time::Duration};
 
-use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
-use flowtriq_webhook_examples::{ReceiverConfig, echo, init_tracing};
+use axum::{Json, Router, extract::State, routing::post};
+use flowtriq_webhook_examples::{ReceiverConfig, bind, echo, init_tracing, serve};
 use flowtriq_webhook_tower::{FlowtriqEvent, VerifyWebhookLayer};
 use serde_json::Value;
-use tower_http::timeout::TimeoutLayer;
 
 /// Answers a verified event with its summary, after the configured delay.
 async fn webhook(
@@ -33,31 +32,14 @@ async fn main() -> ExitCode {
     let app = Router::new()
         .route("/webhook", post(webhook))
         .route_layer(VerifyWebhookLayer::from_receiver(receiver))
-        // Bounds the whole request, body included, so a client trickling its body cannot
-        // hold a connection forever. Flowtriq itself gives up after 10 s.
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(15),
-        ))
         .with_state(config.handler_delay);
 
-    let listener = match tokio::net::TcpListener::bind(config.listen).await {
+    let listener = match bind("axum_receiver", config.listen).await {
         Ok(listener) => listener,
-        Err(error) => {
-            eprintln!("axum_receiver: cannot listen on {}: {error}", config.listen);
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
-    match listener.local_addr() {
-        Ok(addr) => println!("listening on http://{addr}"),
-        Err(error) => {
-            eprintln!("axum_receiver: {error}");
-            return ExitCode::FAILURE;
-        }
-    }
-    if let Err(error) = axum::serve(listener, app).await {
-        eprintln!("axum_receiver: {error}");
-        return ExitCode::FAILURE;
-    }
+    // Instead of `axum::serve`, which sets no timeouts: the shared `serve` bounds the request
+    // head and the whole request, so a client trickling either cannot hold a connection.
+    serve(listener, app).await;
     ExitCode::SUCCESS
 }

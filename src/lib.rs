@@ -30,6 +30,78 @@ pub fn init_tracing() {
         .init();
 }
 
+/// Binds `addr` and prints `listening on http://ADDR` with the bound address (port 0
+/// resolved); on failure prints one line, `{program}: ...`.
+#[allow(clippy::print_stdout, clippy::print_stderr)] // the lines a user reads
+pub async fn bind(program: &str, addr: SocketAddr) -> Result<tokio::net::TcpListener, ExitCode> {
+    let bound = match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => listener.local_addr().map(|local| (listener, local)),
+        Err(error) => Err(error),
+    };
+    match bound {
+        Ok((listener, local)) => {
+            println!("listening on http://{local}");
+            Ok(listener)
+        }
+        Err(error) => {
+            eprintln!("{program}: cannot listen on {addr}: {error}");
+            Err(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// The longest a request may take, head, body and handler included (Flowtriq itself gives up
+/// after 10 s).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The longest a connection may take to send a request head, idle keep-alive connections
+/// included, so silent or trickling clients cannot hold connections (and file descriptors).
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Serves a tower service (an axum `Router`, `warp::service(routes)`) over HTTP/1.1 with the
+/// timeouts `axum::serve` and `warp::serve` leave unset: [`HEAD_TIMEOUT`] to read a request
+/// head, and [`REQUEST_TIMEOUT`] for the whole request, answered `408`.
+pub async fn serve<S, B>(listener: tokio::net::TcpListener, service: S)
+where
+    S: tower::Service<http::Request<hyper::body::Incoming>, Response = http::Response<B>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: std::error::Error + Send + Sync + 'static,
+    B: http_body::Body + Default + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let service = tower::ServiceBuilder::new()
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .service(service);
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _peer)) => stream,
+            Err(error) => {
+                // Out of file descriptors, say: wait a little rather than spin.
+                tracing::warn!("accept failed: {error}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(service.clone());
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEAD_TIMEOUT)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            if let Err(error) = connection.await {
+                tracing::debug!("connection closed: {error}");
+            }
+        });
+    }
+}
+
 /// Where the receivers remember handled deliveries (`FLOWTRIQ_DEDUP`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dedup {

@@ -507,11 +507,9 @@ macro_rules! receivers {
 receivers! {
     axum_receiver {
         trickled_body_is_cut_off: long("long: waits for the 15 s request timeout"),
-        trickled_head_is_cut_off: known_gap("known gap: axum::serve sets no header-read \
-            timeout (hyper's 30 s default needs a timer), and the TimeoutLayer starts only \
-            once the head is read"),
-        idle_connections_past_the_fd_limit: known_gap("known gap: idle connections are never \
-            closed, so they can hold every file descriptor the receiver may open"),
+        trickled_head_is_cut_off: long("long: waits for the 5 s request-head timeout"),
+        idle_connections_past_the_fd_limit: long("long: waits for the 5 s request-head \
+            timeout"),
     }
     actix_receiver {
         trickled_body_is_cut_off: long("long: waits for the 15 s request timeout"),
@@ -520,11 +518,9 @@ receivers! {
             timeout"),
     }
     warp_receiver {
-        trickled_body_is_cut_off: known_gap("known gap: warp_receiver has no request timeout; \
-            a body trickled at 1 byte/s holds its connection indefinitely"),
-        trickled_head_is_cut_off: known_gap("known gap: warp::serve sets no header-read \
+        trickled_body_is_cut_off: long("long: waits for the 15 s request timeout"),
+        trickled_head_is_cut_off: long("long: waits for the 5 s request-head timeout"),
+        idle_connections_past_the_fd_limit: long("long: waits for the 5 s request-head \
             timeout"),
-        idle_connections_past_the_fd_limit: known_gap("known gap: idle connections are never \
-            closed, so they can hold every file descriptor the receiver may open"),
     }
 }
