@@ -31,8 +31,9 @@ use serde_json::json;
 const SECRET: &str = "bench-secret";
 
 fn summary(event: &Event) -> HttpResponse {
-    HttpResponse::Ok()
-        .json(json!({ "event_type": event.event_type.as_str(), "incident_id": event.incident_id() }))
+    HttpResponse::Ok().json(
+        json!({ "event_type": event.event_type.as_str(), "incident_id": event.incident_id() }),
+    )
 }
 
 /// The vendor's sample event, padded to 1 KiB with an unknown field (the same body as the

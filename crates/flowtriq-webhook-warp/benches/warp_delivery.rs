@@ -54,7 +54,11 @@ fn body_1k() -> Bytes {
 fn delivery(c: &mut Criterion) {
     let body = body_1k();
     let signature = sign(&Secret::new(SECRET), &body);
-    let route = || warp::path("webhook").and(warp::path::end()).and(warp::post());
+    let route = || {
+        warp::path("webhook")
+            .and(warp::path::end())
+            .and(warp::post())
+    };
 
     let unverified = route()
         .and(warp::body::bytes())
