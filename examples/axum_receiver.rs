@@ -17,7 +17,10 @@ async fn webhook(
     State(delay): State<Duration>,
     FlowtriqEvent(event): FlowtriqEvent,
 ) -> Json<Value> {
-    tokio::time::sleep(delay).await;
+    // tokio rounds even a zero sleep up to its timer's next millisecond tick: skip it when unset.
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     Json(echo(&event))
 }
 

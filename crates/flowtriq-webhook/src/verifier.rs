@@ -170,7 +170,7 @@ impl Verifier {
         let event = Event::from_slice(&body)?;
         self.check_replay_window(&event, now)?;
         Ok(VerifiedEvent {
-            event,
+            event: Arc::new(event),
             body,
             signature,
             secret_index,
@@ -223,10 +223,11 @@ impl fmt::Debug for Verifier {
 /// An event whose signature has been verified, with the exact bytes that were verified.
 ///
 /// Derefs to [`Event`]; [`body`](Self::body) gives the raw body, to parse into a type of your
-/// own.
+/// own. Cloning is cheap: the event and the body are shared, not copied (extractors hand each
+/// handler a clone of the one the middleware verified).
 #[derive(Debug, Clone)]
 pub struct VerifiedEvent {
-    event: Event,
+    event: Arc<Event>,
     body: Bytes,
     signature: Signature,
     secret_index: usize,
@@ -255,9 +256,10 @@ impl VerifiedEvent {
         &self.signature
     }
 
-    /// The event and the raw body.
+    /// The event and the raw body. The event is copied only if a clone of this
+    /// `VerifiedEvent` is still alive.
     pub fn into_parts(self) -> (Event, Bytes) {
-        (self.event, self.body)
+        (Arc::unwrap_or_clone(self.event), self.body)
     }
 }
 
