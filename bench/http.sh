@@ -3,20 +3,27 @@
 # beside an unverified route in the same process (examples/bench_server.rs), then the receiver
 # example as shipped. Prints requests/s and latency percentiles side by side with the ratio.
 #
-#   bench/http.sh                  # 10 s per run, 32 connections, wrk with 1 thread
-#   DURATION=5 CONNECTIONS=64 bench/http.sh
+#   bench/http.sh                  # 3 rounds of 5 s per route, 32 connections, wrk 1 thread
+#   ROUNDS=1 DURATION=5 CONNECTIONS=64 bench/http.sh
 #
-# Load is bounded: every run lasts DURATION seconds, loopback only. Uses wrk (Debian) or, when
+# The two routes of a server are driven in alternation, ROUNDS times each, so that a change of
+# the machine's load during the run weighs on both alike; req/s is the mean over the rounds,
+# p50 and p99 the median of the rounds'. Load is bounded: every run lasts DURATION seconds,
+# loopback only. Uses wrk (Debian) or, when
 # wrk cannot be installed, oha (crates.io).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 
-DURATION=${DURATION:-10}
+DURATION=${DURATION:-5}
+ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-1}
 FRAMEWORKS=${FRAMEWORKS:-axum actix warp}
+# The log filters bench_server runs with: the receivers' default, the same without our
+# delivery span (its fields are formatted by the fmt subscriber on every delivery), and none.
+LOGS=${LOGS:-info info,flowtriq_webhook=warn off}
 
 # The load generator: wrk, installed from Debian when missing; oha from crates.io otherwise.
 if command -v wrk >/dev/null; then
@@ -84,49 +91,73 @@ load() {
     fi
 }
 
+# rounds URL...: drives each URL for DURATION seconds, in turn, ROUNDS times; prints one line
+# per URL: "mean_req/s median_p50_us median_p99_us".
+rounds() {
+    local round url i
+    local -a rps p50 p99
+    for ((round = 0; round < ROUNDS; round++)); do
+        i=0
+        for url in "$@"; do
+            local result r a b
+            result=$(load "$url" "$DURATION")
+            read -r r a b <<<"$result"
+            rps[i]+="$r "
+            p50[i]+="$a "
+            p99[i]+="$b "
+            i=$((i + 1))
+        done
+    done
+    for ((i = 0; i < $#; i++)); do
+        echo "$(mean ${rps[i]}) $(median ${p50[i]}) $(median ${p99[i]})"
+    done
+}
+
+mean() { printf '%s\n' "$@" | awk '{ s += $1 } END { print s / NR }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
 echo "building the examples in release..." >&2
 build_examples bench_server axum_receiver actix_receiver warp_receiver
 
 echo "$(uptime)"
-echo "tool: $TOOL, $CONNECTIONS connections, $THREADS thread(s), ${DURATION} s per run after ${WARMUP} s of warm-up"
+echo "tool: $TOOL, $CONNECTIONS connections, $THREADS thread(s), $ROUNDS rounds of ${DURATION} s per route after ${WARMUP} s of warm-up"
 echo
-printf '%-7s %-9s %-24s %10s %9s %9s %12s\n' \
+printf '%-7s %-28s %-24s %8s %9s %9s %12s\n' \
     framework RUST_LOG route "req/s" "p50 (us)" "p99 (us)" "vs baseline"
 row() {
-    printf '%-7s %-9s %-24s %10.0f %9.0f %9.0f %12s\n' "$@"
+    printf '%-7s %-28s %-24s %8.0f %9.0f %9.0f %12s\n' "$@"
 }
 for framework in $FRAMEWORKS; do
-    # The two routes of one server, with the receivers' default log filter and with logging
-    # off: the delivery span's fields are formatted by the subscriber on every delivery.
-    for log in info off; do
+    first=yes
+    for log in $LOGS; do
         RUST_LOG=$log start_server bench_server "$framework"
         base="http://$SERVER_ADDR"
-        load "$base/baseline" "$WARMUP" >/dev/null
-        load "$base/webhook" "$WARMUP" >/dev/null
-        result=$(load "$base/baseline" "$DURATION")
-        read -r b_rps b_p50 b_p99 <<<"$result"
-        result=$(load "$base/webhook" "$DURATION")
-        read -r v_rps v_p50 v_p99 <<<"$result"
+        urls=("$base/baseline" "$base/webhook")
+        # With the first filter, the receiver example as shipped joins the rounds, so that it
+        # is compared with a baseline measured under the same load.
+        if [[ $first == yes ]]; then
+            RUST_LOG=$log start_server "${framework}_receiver"
+            urls+=("http://$SERVER_ADDR/webhook")
+        fi
+        for url in "${urls[@]}"; do
+            load "$url" "$WARMUP" >/dev/null
+        done
+        result=$(rounds "${urls[@]}")
         stop_servers
+        read -r b_rps b_p50 b_p99 v_rps v_p50 v_p99 r_rps r_p50 r_p99 <<<"$(tr '\n' ' ' <<<"$result")"
         row "$framework" "$log" "bench_server /baseline" "$b_rps" "$b_p50" "$b_p99" "1.000"
         row "$framework" "$log" "bench_server /webhook" "$v_rps" "$v_p50" "$v_p99" \
             "$(ratio "$v_rps" "$b_rps")"
-        if [[ $log == info ]]; then
-            info_rps=$b_rps
+        if [[ $first == yes ]]; then
+            row "$framework" "$log" "${framework}_receiver /webhook" "$r_rps" "$r_p50" "$r_p99" \
+                "$(ratio "$r_rps" "$b_rps")"
+            first=no
         fi
     done
-    # The receiver example as shipped (log filter info), against the info baseline.
-    RUST_LOG=info start_server "${framework}_receiver"
-    load "http://$SERVER_ADDR/webhook" "$WARMUP" >/dev/null
-    result=$(load "http://$SERVER_ADDR/webhook" "$DURATION")
-    read -r r_rps r_p50 r_p99 <<<"$result"
-    stop_servers
-    row "$framework" info "${framework}_receiver /webhook" "$r_rps" "$r_p50" "$r_p99" \
-        "$(ratio "$r_rps" "$info_rps")"
 done
 echo
 echo "$(uptime)"
 echo "vs baseline: requests/s of the route over requests/s of /baseline in the same server with"
-echo "the same RUST_LOG (the receiver: over the info baseline). Target: >= 0.90."
+echo "the same RUST_LOG, driven in the same rounds. Target: >= 0.90."

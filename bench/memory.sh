@@ -44,7 +44,7 @@ for receiver in $RECEIVERS; do
     # The server answers 413 and may close the connection while curl is still sending: a
     # failed send is expected, only the server's memory matters.
     answer=$(head -c $((UPLOAD_MIB * 1024 * 1024)) /dev/zero |
-        curl -sS -o /dev/null -w '%{http_code}' --max-time 60 -X POST -T - \
+        curl -sS -o /dev/null -w '%{http_code}' --max-time 60 -X POST -T - -H 'Expect:' \
             -H 'Transfer-Encoding: chunked' -H 'Content-Type: application/json' \
             -H "X-Flowtriq-Signature: $signature" "$url" 2>/dev/null || true)
     sleep 0.5
