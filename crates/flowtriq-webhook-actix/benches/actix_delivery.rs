@@ -1,5 +1,7 @@
 //! A 1 KiB delivery through actix-web with the middleware, beside the same route that reads the
-//! body and parses the same typed event without verifying it (what a receiver does without us).
+//! body and parses the same typed event without verifying it (what a receiver does without us),
+//! and the route that verifies by hand with the core's `Verifier` (what the middleware adds
+//! beyond that).
 //!
 //! Both apps are built with `actix_web::test::init_service` and called with `call_service` on
 //! one actix `System`, so the figures are the framework's dispatch plus the route, no socket.
@@ -15,8 +17,9 @@
 use std::{hint::black_box, time::Instant};
 
 use actix_web::{
-    App, HttpResponse,
+    App, HttpRequest, HttpResponse,
     dev::{Service, ServiceResponse},
+    http::StatusCode,
     rt::{System, SystemRunner},
     test::{self, TestRequest},
     web::{self, Bytes},
@@ -24,7 +27,7 @@ use actix_web::{
 use criterion::{
     BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
 };
-use flowtriq_webhook::{Event, Secret, sign};
+use flowtriq_webhook::{Event, Secret, Verifier, sign};
 use flowtriq_webhook_actix::{FlowtriqEvent, VerifyWebhook};
 use serde_json::json;
 
@@ -69,6 +72,16 @@ async fn unverified(raw: Bytes) -> HttpResponse {
     summary(&event)
 }
 
+async fn by_hand(request: HttpRequest, raw: Bytes, verifier: web::Data<Verifier>) -> HttpResponse {
+    let signature = request.headers().get("x-flowtriq-signature");
+    match verifier.verify(signature.map(|v| v.as_bytes()), raw) {
+        Ok(event) => summary(&event),
+        Err(error) => HttpResponse::build(StatusCode::from_u16(error.status()).unwrap())
+            .content_type("application/json")
+            .body(error.response_body()),
+    }
+}
+
 /// Benchmarks one app: each iteration builds the request, calls the app and checks the status.
 fn bench_app<S, R, B>(
     group: &mut BenchmarkGroup<'_, WallTime>,
@@ -109,6 +122,11 @@ fn delivery(c: &mut Criterion) {
     let unverified_app = runner.block_on(test::init_service(
         App::new().route("/webhook", web::post().to(unverified)),
     ));
+    let by_hand_app = runner.block_on(test::init_service(
+        App::new()
+            .app_data(web::Data::new(Verifier::new(SECRET)))
+            .route("/webhook", web::post().to(by_hand)),
+    ));
     let verified_app = runner.block_on(test::init_service(
         App::new().service(
             web::scope("/webhook")
@@ -123,6 +141,13 @@ fn delivery(c: &mut Criterion) {
         "unverified_baseline",
         &runner,
         &unverified_app,
+        request,
+    );
+    bench_app(
+        &mut group,
+        "verified_by_hand",
+        &runner,
+        &by_hand_app,
         request,
     );
     bench_app(

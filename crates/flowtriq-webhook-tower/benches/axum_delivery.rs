@@ -1,5 +1,6 @@
 //! A 1 KiB delivery through axum with the layer, beside the same route that reads the body and
-//! parses the same typed event without verifying it (what a receiver does without us).
+//! parses the same typed event without verifying it (what a receiver does without us), and the
+//! route that verifies by hand with the core's `Verifier` (what the layer adds beyond that).
 
 #![allow(
     missing_docs,
@@ -11,11 +12,12 @@
 use axum::{
     Json, Router,
     body::{Body, Bytes},
-    http::Request,
+    http::{HeaderMap, Request, StatusCode},
+    response::{IntoResponse, Response},
     routing::post,
 };
 use criterion::{Criterion, criterion_group, criterion_main};
-use flowtriq_webhook::{Event, Secret, sign};
+use flowtriq_webhook::{Event, Secret, Verifier, sign};
 use flowtriq_webhook_tower::{FlowtriqEvent, VerifyWebhookLayer};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -74,6 +76,20 @@ fn delivery(c: &mut Criterion) {
             summary(&event)
         }),
     );
+    let verifier = Verifier::new(SECRET);
+    let by_hand = Router::new().route(
+        "/webhook",
+        post(move |headers: HeaderMap, raw: Bytes| async move {
+            let signature = headers.get("x-flowtriq-signature").map(|v| v.as_bytes());
+            match verifier.verify(signature, raw) {
+                Ok(event) => summary(&event).into_response(),
+                Err(error) => Response::builder()
+                    .status(StatusCode::from_u16(error.status()).unwrap())
+                    .body(Body::from(error.response_body()))
+                    .unwrap(),
+            }
+        }),
+    );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -81,6 +97,7 @@ fn delivery(c: &mut Criterion) {
     let mut group = c.benchmark_group("axum_1KiB_delivery");
     for (name, app) in [
         ("unverified_baseline", unverified),
+        ("verified_by_hand", by_hand),
         ("verified_layer", verified),
     ] {
         group.bench_function(name, |b| {

@@ -1,5 +1,6 @@
 //! A 1 KiB delivery through warp with our filters, beside the same route that reads the body
-//! and parses the same typed event without verifying it (what a receiver does without us).
+//! and parses the same typed event without verifying it (what a receiver does without us), and
+//! the route that verifies by hand with the core's `Verifier` (what the filters add beyond that).
 //!
 //! Requests go through `warp::test::request().reply(..)`: the filter chain and the response
 //! body, no socket. `RequestBuilder::body` copies the body into the request, for both routes
@@ -67,6 +68,22 @@ fn delivery(c: &mut Criterion) {
             summary(&event).into_response()
         })
         .boxed();
+    // Verified by hand with the core's `Verifier`: what the filters add beyond that.
+    let verifier = Verifier::new(SECRET);
+    let by_hand = route()
+        .and(warp::header::optional::<String>("x-flowtriq-signature"))
+        .and(warp::body::bytes())
+        .map(move |signature: Option<String>, raw: Bytes| {
+            match verifier.verify(signature.as_deref().map(str::as_bytes), raw) {
+                Ok(event) => summary(&event).into_response(),
+                Err(error) => warp::reply::with_status(
+                    error.response_body(),
+                    warp::http::StatusCode::from_u16(error.status()).unwrap(),
+                )
+                .into_response(),
+            }
+        })
+        .boxed();
     // The README's form: the `event` filter, then `recover` for the rejections.
     let verified_event = route()
         .and(flowtriq_webhook_warp::event(Verifier::new(SECRET)))
@@ -88,6 +105,7 @@ fn delivery(c: &mut Criterion) {
     let mut group = c.benchmark_group("warp_1KiB_delivery");
     for (name, filter) in [
         ("unverified_baseline", unverified),
+        ("verified_by_hand", by_hand),
         ("verified_event_filter", verified_event),
         ("verified_handle", verified_handle),
     ] {

@@ -1,7 +1,7 @@
 //! [`Receiver`]: verification and de-duplication as one step, the flow every adapter runs.
 
 use bytes::Bytes;
-use tracing::{Span, field::Empty};
+use tracing::{Level, Span, field::Empty};
 
 use crate::{
     Begin, BodyBuffer, Deduplicator, DeliveryGuard, Error, VerifiedEvent, Verifier, telemetry,
@@ -38,6 +38,7 @@ use crate::{
 pub struct Receiver {
     verifier: Verifier,
     deduplicator: Option<Deduplicator>,
+    span_level: Level,
 }
 
 /// An answer given instead of running the handler: a rejection or a duplicate delivery.
@@ -83,7 +84,39 @@ impl Receiver {
         Self {
             verifier,
             deduplicator: None,
+            span_level: Self::DEFAULT_SPAN_LEVEL,
         }
+    }
+
+    /// The level of the [delivery span](Self::delivery_span) unless
+    /// [`with_span_level`](Self::with_span_level) says otherwise.
+    ///
+    /// `DEBUG`, as tower-http's `TraceLayer` makes its request spans: a subscriber formats a
+    /// span's fields as they are recorded, whether or not anything is ever logged inside it,
+    /// and at the usual `info` filter that cost would be paid on every delivery for nothing
+    /// seen. Rejections are logged as `WARN` events of their own, span or not.
+    pub const DEFAULT_SPAN_LEVEL: Level = Level::DEBUG;
+
+    /// Sets the level of the [delivery span](Self::delivery_span).
+    ///
+    /// Raise it to `INFO` to see the delivery's fields (event type, incident, outcome) around
+    /// what the handler logs at `info`.
+    ///
+    /// ```
+    /// use flowtriq_webhook::{Receiver, Verifier};
+    /// use tracing::Level;
+    ///
+    /// let receiver = Receiver::new(Verifier::new("secret")).with_span_level(Level::INFO);
+    /// assert_eq!(receiver.span_level(), Level::INFO);
+    /// ```
+    pub fn with_span_level(mut self, level: Level) -> Self {
+        self.span_level = level;
+        self
+    }
+
+    /// The level of the [delivery span](Self::delivery_span).
+    pub fn span_level(&self) -> Level {
+        self.span_level
     }
 
     /// Answers retries of a delivery that was handled already with `200 {"duplicate":true}`
@@ -114,21 +147,34 @@ impl Receiver {
         self.verifier.body_buffer(content_length)
     }
 
-    /// A span for one delivery. Adapters run the whole delivery, handler included, inside
-    /// it; its fields are filled in as the delivery proceeds: `event_type`, `incident_id`,
-    /// `secret_index` (which secret matched), `outcome` (`rejected`, `duplicate`, `handled`,
-    /// `handler_failed`), `reason` (the rejection code) and `status`. Never the secret or
-    /// the MAC.
+    /// A span for one delivery, at [`span_level`](Self::span_level). Adapters run the whole
+    /// delivery, handler included, inside it; its fields are filled in as the delivery
+    /// proceeds: `event_type`, `incident_id`, `secret_index` (which secret matched), `outcome`
+    /// (`rejected`, `duplicate`, `handled`, `handler_failed`), `reason` (the rejection code)
+    /// and `status`. Never the secret or the MAC.
     pub fn delivery_span(&self) -> Span {
-        tracing::info_span!(
-            "flowtriq_webhook_delivery",
-            event_type = Empty,
-            incident_id = Empty,
-            secret_index = Empty,
-            outcome = Empty,
-            reason = Empty,
-            status = Empty,
-        )
+        // A span's level must be a constant at its call site: one call site per level.
+        macro_rules! delivery_span {
+            ($level:expr) => {
+                tracing::span!(
+                    $level,
+                    "flowtriq_webhook_delivery",
+                    event_type = Empty,
+                    incident_id = Empty,
+                    secret_index = Empty,
+                    outcome = Empty,
+                    reason = Empty,
+                    status = Empty,
+                )
+            };
+        }
+        match self.span_level {
+            Level::ERROR => delivery_span!(Level::ERROR),
+            Level::WARN => delivery_span!(Level::WARN),
+            Level::INFO => delivery_span!(Level::INFO),
+            Level::DEBUG => delivery_span!(Level::DEBUG),
+            _ => delivery_span!(Level::TRACE),
+        }
     }
 
     /// Verifies the delivery and, with a deduplicator, reserves it.

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use flowtriq_webhook::{Deduplicator, Receiver, Secret, Verifier, sign};
-use tracing::Instrument;
+use tracing::{Instrument, Level};
 use tracing_subscriber::fmt::format::FmtSpan;
 
 const SECRET: &str = "telemetry-secret";
@@ -44,31 +44,51 @@ impl std::io::Write for Captured {
     }
 }
 
-#[test]
-fn each_delivery_closes_a_span_with_its_outcome() {
+/// What a `fmt` subscriber at `max_level`, reporting span closes, writes while the three
+/// deliveries of every test here run: handled, its duplicate, and a forged one.
+fn log_of_three_deliveries(receiver: &Receiver, max_level: Level) -> String {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_ansi(false)
+        .with_max_level(max_level)
         .with_span_events(FmtSpan::CLOSE)
         .with_writer(move || writer.clone())
         .finish();
-    let receiver =
-        Receiver::new(Verifier::new(SECRET)).with_deduplicator(Deduplicator::in_memory());
     let valid = sign(&Secret::new(SECRET), BODY);
     let forged = sign(&Secret::new("forger"), BODY);
 
     tracing::subscriber::with_default(subscriber, || {
         futures_executor::block_on(async {
-            assert_eq!(deliver(&receiver, &valid, 200).await, 200);
-            assert_eq!(deliver(&receiver, &valid, 200).await, 200); // the duplicate
-            assert_eq!(deliver(&receiver, &forged, 200).await, 401);
+            assert_eq!(deliver(receiver, &valid, 200).await, 200);
+            assert_eq!(deliver(receiver, &valid, 200).await, 200); // the duplicate
+            assert_eq!(deliver(receiver, &forged, 200).await, 401);
         });
     });
 
     let logs = String::from_utf8_lossy(&captured.0.lock().map(|l| l.clone()).unwrap_or_default())
         .into_owned();
-    let closes: Vec<&str> = logs.lines().filter(|line| line.contains("close")).collect();
+    assert!(!logs.contains(SECRET), "{logs}");
+    assert!(
+        !logs.contains(&valid[7..]),
+        "the MAC must not be logged: {logs}"
+    );
+    logs
+}
+
+fn deduplicating_receiver() -> Receiver {
+    Receiver::new(Verifier::new(SECRET)).with_deduplicator(Deduplicator::in_memory())
+}
+
+fn span_closes(logs: &str) -> Vec<&str> {
+    logs.lines().filter(|line| line.contains("close")).collect()
+}
+
+#[test]
+fn each_delivery_closes_a_span_with_its_outcome() {
+    let logs = log_of_three_deliveries(&deduplicating_receiver(), Level::DEBUG);
+
+    let closes = span_closes(&logs);
     assert_eq!(closes.len(), 3, "{logs}");
     for (line, wanted) in closes.iter().zip([
         &[
@@ -85,15 +105,33 @@ fn each_delivery_closes_a_span_with_its_outcome() {
             "status=401",
         ][..],
     ]) {
+        assert!(line.contains("DEBUG"), "{line}");
         for field in wanted {
             assert!(line.contains(field), "{field} missing from {line}");
         }
     }
-    assert!(!logs.contains(SECRET), "{logs}");
+}
+
+#[test]
+fn at_info_the_default_span_is_left_out_and_rejections_are_still_logged() {
+    let logs = log_of_three_deliveries(&deduplicating_receiver(), Level::INFO);
+
+    assert_eq!(span_closes(&logs), Vec::<&str>::new(), "{logs}");
+    let warnings: Vec<&str> = logs.lines().filter(|l| l.contains("WARN")).collect();
     assert!(
-        !logs.contains(&valid[7..]),
-        "the MAC must not be logged: {logs}"
+        matches!(&warnings[..], [warning] if warning.contains("signature_mismatch")),
+        "{logs}"
     );
+}
+
+#[test]
+fn a_raised_span_level_shows_the_span_at_info() {
+    let receiver = deduplicating_receiver().with_span_level(Level::INFO);
+    let logs = log_of_three_deliveries(&receiver, Level::INFO);
+
+    let closes = span_closes(&logs);
+    assert_eq!(closes.len(), 3, "{logs}");
+    assert!(closes.iter().all(|line| line.contains(" INFO ")), "{logs}");
 }
 
 #[cfg(feature = "metrics")]
