@@ -21,9 +21,10 @@ WARMUP=${WARMUP:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-1}
 FRAMEWORKS=${FRAMEWORKS:-axum actix warp}
-# The log filters bench_server runs with: the receivers' default, the same without our
-# delivery span (its fields are formatted by the fmt subscriber on every delivery), and none.
-LOGS=${LOGS:-info info,flowtriq_webhook=warn off}
+# The log filters bench_server runs with: the receivers' default, the same with our delivery
+# span switched on (a DEBUG span, whose fields the fmt subscriber formats on every delivery),
+# and none.
+LOGS=${LOGS:-info info,flowtriq_webhook=debug off}
 
 # The load generator: wrk, installed from Debian when missing; oha from crates.io otherwise.
 if command -v wrk >/dev/null; then
