@@ -4,6 +4,7 @@ use std::fmt;
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+use subtle::ConstantTimeEq;
 
 use crate::Secret;
 
@@ -134,10 +135,9 @@ impl Signature {
         if digest.len() != MAC_LEN * 2 {
             return Err(SignatureError::InvalidLength { len: digest.len() });
         }
-        let mut tag = [0u8; MAC_LEN];
-        // base16ct decodes in constant time, upper and lower case alike.
-        base16ct::mixed::decode(digest, &mut tag).map_err(|_| SignatureError::InvalidHex)?;
-        Ok(Self(tag))
+        decode_hex(digest)
+            .map(Self)
+            .ok_or(SignatureError::InvalidHex)
     }
 
     /// Parses an optional header value, mapping absence to [`SignatureError::Missing`].
@@ -150,6 +150,14 @@ impl Signature {
         let mut mac = keyed(secret.expose());
         mac.update(body);
         Self(mac.finalize().into_bytes().into())
+    }
+
+    /// Whether `tag` is this signature, compared in constant time: how long it takes does not
+    /// depend on where the two differ.
+    pub(crate) fn is(&self, tag: &[u8; MAC_LEN]) -> bool {
+        // Four words rather than 32 bytes: subtle puts an optimisation barrier on every
+        // element, and those barriers were most of the compare's cost.
+        words(&self.0).ct_eq(&words(tag)).into()
     }
 
     /// The raw 32-byte tag.
@@ -179,6 +187,47 @@ impl Signature {
 /// ```
 pub fn sign(secret: &Secret, body: &[u8]) -> String {
     Signature::compute(secret, body).to_string()
+}
+
+/// Decodes 64 hex digits, upper or lower case.
+///
+/// The digits come from the request, not from the secret, so their timing reveals nothing an
+/// attacker does not already know; what must be constant-time is the compare with the expected
+/// MAC ([`Signature::is`]). The loops have no branch and no table, so the compiler turns them
+/// into a few vector instructions; validity is checked once, at the end.
+fn decode_hex(digits: &[u8]) -> Option<[u8; MAC_LEN]> {
+    let digits: &[u8; MAC_LEN * 2] = digits.try_into().ok()?;
+    let nibbles = digits.map(nibble);
+    let mut tag = [0u8; MAC_LEN];
+    for (byte, &[high, low]) in tag.iter_mut().zip(nibbles.as_chunks::<2>().0) {
+        *byte = (high << 4) | (low & 0x0f);
+    }
+    // A digit's nibble is 0..=15, anything else's is `NOT_HEX`, whose bits survive the OR.
+    let seen = nibbles.iter().fold(0, |seen, nibble| seen | nibble);
+    (seen & NOT_HEX == 0).then_some(tag)
+}
+
+/// What [`nibble`] gives for a byte that is not a hex digit.
+const NOT_HEX: u8 = 0xf0;
+
+/// The value of a hex digit, or [`NOT_HEX`].
+fn nibble(digit: u8) -> u8 {
+    let decimal = digit.wrapping_sub(b'0');
+    // Setting 0x20 lower-cases a letter; no other byte lands in `a..=f` by it.
+    let letter = (digit | 0x20).wrapping_sub(b'a');
+    let is_decimal = 0u8.wrapping_sub(u8::from(decimal < 10));
+    let is_letter = 0u8.wrapping_sub(u8::from(letter < 6));
+    (decimal & is_decimal)
+        | (letter.wrapping_add(10) & is_letter)
+        | (NOT_HEX & !(is_decimal | is_letter))
+}
+
+fn words(tag: &[u8; MAC_LEN]) -> [u64; MAC_LEN / 8] {
+    let mut words = [0u64; MAC_LEN / 8];
+    for (word, bytes) in words.iter_mut().zip(tag.as_chunks::<8>().0) {
+        *word = u64::from_ne_bytes(*bytes);
+    }
+    words
 }
 
 /// HMAC-SHA256 keyed with `key`; any key length is valid for HMAC.
@@ -255,6 +304,46 @@ mod tests {
     fn display_round_trips() {
         let sig = Signature::compute(&Secret::new("k"), b"body");
         assert_eq!(sig.to_string().parse::<Signature>(), Ok(sig));
+    }
+
+    /// Every byte in the first and in the last place of an otherwise valid digest: a hex digit
+    /// decodes as base16ct decodes it, anything else is `InvalidHex`.
+    #[test]
+    fn decodes_every_byte_as_a_reference_decoder_does() {
+        for byte in 0..=u8::MAX {
+            for place in [0, MAC_LEN * 2 - 1] {
+                let mut digest = HEX.as_bytes().to_vec();
+                if let Some(digit) = digest.get_mut(place) {
+                    *digit = byte;
+                }
+                let mut tag = [0u8; MAC_LEN];
+                let expected = match base16ct::mixed::decode(&digest, &mut tag) {
+                    Ok(_) => Ok(Signature(tag)),
+                    Err(_) => Err(SignatureError::InvalidHex),
+                };
+                let header = [b"sha256=".as_slice(), &digest].concat();
+                let parsed = Signature::parse(&header);
+                // Whitespace at the end of the value is trimmed before the length is checked.
+                if byte.is_ascii_whitespace() && place > 0 {
+                    assert_eq!(parsed, Err(SignatureError::InvalidLength { len: 63 }));
+                } else {
+                    assert_eq!(parsed, expected, "byte {byte:#04x} at {place}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_tag_differing_in_any_one_bit_is_not_the_signature() {
+        let signature = Signature::compute(&Secret::new("k"), b"body");
+        assert!(signature.is(signature.as_bytes()));
+        for bit in 0..MAC_LEN * 8 {
+            let mut tag = *signature.as_bytes();
+            if let Some(byte) = tag.get_mut(bit / 8) {
+                *byte ^= 1 << (bit % 8);
+            }
+            assert!(!signature.is(&tag), "bit {bit}");
+        }
     }
 
     /// RFC 4231 test case 2.

@@ -185,7 +185,7 @@ impl Verifier {
             .position(|key| {
                 let mut mac = key.mac.clone();
                 mac.update(body);
-                mac.verify_slice(signature.as_bytes()).is_ok()
+                signature.is(&mac.finalize().into_bytes().into())
             })
             .ok_or_else(|| Error::SignatureMismatch {
                 body_len: body.len(),
