@@ -7,12 +7,16 @@ use actix_web::{
     error::PayloadError,
     http::{
         StatusCode,
-        header::{self, HeaderMap, HeaderValue},
+        header::{self, HeaderMap, HeaderName, HeaderValue},
     },
     web::Bytes,
 };
 use flowtriq_webhook::{DeliveryGuard, Error, Receiver, Reply, SIGNATURE_HEADER, VerifiedEvent};
 use futures_util::StreamExt as _;
+
+/// The signature header's name, made once: looking it up by `&str` parses the name on every
+/// request.
+const SIGNATURE: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
 
 /// Reads `payload` under the limit, verifies it against the signature in `headers` and, with a
 /// deduplicator, reserves the delivery.
@@ -24,7 +28,7 @@ pub(crate) async fn admit(
     let body = read_payload(receiver, content_length(headers), payload)
         .await
         .map_err(|error| receiver.reject(&error))?;
-    let signature = headers.get(SIGNATURE_HEADER).map(HeaderValue::as_bytes);
+    let signature = headers.get(&SIGNATURE).map(HeaderValue::as_bytes);
     receiver.admit(signature, body).await
 }
 

@@ -5,11 +5,15 @@ use bytes::{Buf, Bytes};
 use flowtriq_webhook::{
     DeliveryGuard, Error, Receiver, Reply, SIGNATURE_HEADER, VerifiedEvent, Verifier,
 };
-use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::{BodyExt, LengthLimitError};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The signature header's name, made once: looking it up by `&str` parses the name on every
+/// request.
+const SIGNATURE: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
 
 /// Reads `body` under the limit, verifies it against the signature in `headers` and, with a
 /// deduplicator, reserves the delivery.
@@ -25,7 +29,7 @@ where
     let bytes = read_body(receiver.verifier(), body)
         .await
         .map_err(|error| receiver.reject(&error))?;
-    let signature = headers.get(SIGNATURE_HEADER).map(HeaderValue::as_bytes);
+    let signature = headers.get(&SIGNATURE).map(HeaderValue::as_bytes);
     receiver.admit(signature, bytes).await
 }
 
