@@ -10,8 +10,8 @@
 //! one handled before the stop is handled again, since the restarted Redis (no persistence)
 //! starts empty.
 //!
-//! Needs `redis-server` and the CLI binary, which `cargo test --workspace` builds. To cover
-//! another receiver once it de-duplicates, add it to the `receivers!` list at the bottom.
+//! Needs `redis-server` and the CLI binary, which `cargo test --workspace` builds. Each example
+//! receiver runs it; a new one joins the `receivers!` list at the bottom.
 
 // Tests fail by panicking and index into tables and JSON they built themselves; the counts
 // are reported on stderr on purpose.
@@ -391,4 +391,4 @@ macro_rules! receivers {
     )*};
 }
 
-receivers!(axum_receiver);
+receivers!(axum_receiver, actix_receiver, warp_receiver);
