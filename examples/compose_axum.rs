@@ -4,7 +4,7 @@
 //! `outcome`, `reason`, `status`).
 //!
 //! ```sh
-//! FLOWTRIQ_WEBHOOK_SECRET=... RUST_LOG=info,tower_http=debug cargo run --example compose_axum
+//! FLOWTRIQ_WEBHOOK_SECRET=... cargo run --example compose_axum
 //! ```
 #![allow(clippy::print_stderr)]
 
@@ -29,7 +29,9 @@ async fn webhook(FlowtriqEvent(event): FlowtriqEvent) -> StatusCode {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            // The delivery span is at DEBUG, as tower-http makes its own: switched on here.
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=debug,flowtriq_webhook=debug".into()),
         )
         // One line per finished delivery, with the span's fields.
         .with_span_events(FmtSpan::CLOSE)

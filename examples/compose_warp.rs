@@ -3,7 +3,7 @@
 //! `tracing-subscriber` that shows each delivery's span too.
 //!
 //! ```sh
-//! FLOWTRIQ_WEBHOOK_SECRET=... RUST_LOG=info cargo run --example compose_warp
+//! FLOWTRIQ_WEBHOOK_SECRET=... cargo run --example compose_warp
 //! ```
 #![allow(clippy::print_stderr)]
 
@@ -22,7 +22,9 @@ async fn webhook(event: VerifiedEvent) -> impl warp::Reply {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            // The delivery span is at DEBUG, as tower-http's request spans are: switched on here.
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,flowtriq_webhook=debug".into()),
         )
         .with_span_events(FmtSpan::CLOSE)
         .init();
