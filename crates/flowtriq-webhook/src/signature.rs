@@ -34,7 +34,11 @@ pub(crate) type HmacSha256 = Hmac<Sha256>;
 /// assert_eq!(Signature::parse(b"sha256="), Err(SignatureError::EmptyDigest));
 /// # Ok::<(), SignatureError>(())
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// Two signatures compare with `==` in constant time, as the verifier compares them: comparing a
+/// received signature with one computed by hand does not tell an attacker how much of it was
+/// right.
+#[derive(Clone, Copy, Eq)]
 pub struct Signature([u8; MAC_LEN]);
 
 /// Why a signature header is not a well-formed `sha256=<hex>` value.
@@ -239,6 +243,19 @@ pub(crate) fn keyed(key: &[u8]) -> HmacSha256 {
     }
 }
 
+impl PartialEq for Signature {
+    fn eq(&self, other: &Self) -> bool {
+        self.is(&other.0)
+    }
+}
+
+// Equal signatures have equal bytes, so hashing the bytes agrees with `==`.
+impl std::hash::Hash for Signature {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
 impl fmt::Display for Signature {
     /// The header value, `sha256=<lower-case hex>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -337,12 +354,14 @@ mod tests {
     fn a_tag_differing_in_any_one_bit_is_not_the_signature() {
         let signature = Signature::compute(&Secret::new("k"), b"body");
         assert!(signature.is(signature.as_bytes()));
+        assert_eq!(signature, Signature(*signature.as_bytes()));
         for bit in 0..MAC_LEN * 8 {
             let mut tag = *signature.as_bytes();
             if let Some(byte) = tag.get_mut(bit / 8) {
                 *byte ^= 1 << (bit % 8);
             }
             assert!(!signature.is(&tag), "bit {bit}");
+            assert_ne!(signature, Signature(tag), "bit {bit}");
         }
     }
 
