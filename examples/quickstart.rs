@@ -9,6 +9,7 @@
 use std::{
     collections::hash_map::RandomState,
     hash::{BuildHasher, Hasher},
+    net::SocketAddr,
     process::ExitCode,
 };
 
@@ -17,6 +18,10 @@ use flowtriq_webhook::{DEFAULT_BODY_LIMIT, SIGNATURE_HEADER, Secret, sign};
 use flowtriq_webhook_examples::echo;
 use flowtriq_webhook_tower::{FlowtriqEvent, VerifyWebhookLayer};
 use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
 
 /// The receiver: one route, guarded by the layer.
 fn receiver(secret: Secret) -> Router {
@@ -102,34 +107,24 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let url = match listener.local_addr() {
-        Ok(addr) => format!("http://{addr}/webhook"),
+    let addr = match listener.local_addr() {
+        Ok(addr) => addr,
         Err(error) => {
             eprintln!("quickstart: {error}");
             return ExitCode::FAILURE;
         }
     };
     let server = tokio::spawn(axum::serve(listener, receiver(secret.clone())).into_future());
-    println!("receiver listening at {url}\n");
+    println!("receiver listening at http://{addr}/webhook\n");
 
-    let client = reqwest::Client::new();
     let mut all_as_expected = true;
     for delivery in deliveries(&secret) {
-        let sent = client
-            .post(&url)
-            .header("content-type", "application/json")
-            .header(SIGNATURE_HEADER, &delivery.signature)
-            .body(delivery.body.clone())
-            .send()
-            .await;
-        let (status, answer) = match sent {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let text = response.text().await.unwrap_or_default();
+        let (status, answer) = match deliver(addr, &delivery).await {
+            Ok((status, text)) => {
                 let answer = serde_json::from_str::<Value>(&text).map_or(text, |v| v.to_string());
                 (status, answer)
             }
-            Err(error) => (0, error.to_string()),
+            Err(error) => (0, error),
         };
         let verdict = if status == delivery.expected {
             "ok"
@@ -152,4 +147,44 @@ async fn main() -> ExitCode {
         println!("\nsome deliveries got an unexpected answer");
         ExitCode::FAILURE
     }
+}
+
+/// POSTs `delivery` to `/webhook` as Flowtriq does (HTTP/1.1, `Content-Length`) and returns the
+/// answer's status and body.
+///
+/// Spelled out on a TCP stream instead of using an HTTP client library, because of the oversized
+/// delivery: the receiver refuses it from its `Content-Length` alone, answers 413 and closes the
+/// connection with the body unread, and a client that must finish writing the body before it
+/// reads sometimes gets a reset connection instead of the answer. This one reads while it writes.
+async fn deliver(addr: SocketAddr, delivery: &Delivery) -> Result<(u16, String), String> {
+    let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+    let (mut reader, mut writer) = stream.into_split();
+    let mut request = format!(
+        "POST /webhook HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\
+         content-type: application/json\r\n{SIGNATURE_HEADER}: {}\r\ncontent-length: {}\r\n\r\n",
+        delivery.signature,
+        delivery.body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&delivery.body);
+    let write = tokio::spawn(async move {
+        // After an early answer the write fails; the answer is what counts. The writer is held
+        // until then: dropping it would half-close the connection.
+        let _ = writer.write_all(&request).await;
+        std::future::pending::<()>().await;
+    });
+    // Up to the server's close; a reset after the answer leaves what was read before it.
+    let mut raw = Vec::new();
+    let read = reader.read_to_end(&mut raw).await;
+    write.abort();
+
+    let text = String::from_utf8_lossy(&raw);
+    let parsed = text.split_once("\r\n\r\n").and_then(|(head, body)| {
+        let status = head.split(' ').nth(1)?.parse().ok()?;
+        Some((status, body.to_owned()))
+    });
+    parsed.ok_or_else(|| match read {
+        Err(error) => format!("no answer: {error}"),
+        Ok(_) => format!("no answer: {} bytes of something else", raw.len()),
+    })
 }
