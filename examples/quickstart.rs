@@ -15,13 +15,9 @@ use std::{
 
 use axum::{Json, Router, routing::post};
 use flowtriq_webhook::{DEFAULT_BODY_LIMIT, SIGNATURE_HEADER, Secret, sign};
-use flowtriq_webhook_examples::echo;
+use flowtriq_webhook_examples::{echo, exchange};
 use flowtriq_webhook_tower::{FlowtriqEvent, VerifyWebhookLayer};
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-};
 
 /// The receiver: one route, guarded by the layer.
 fn receiver(secret: Secret) -> Router {
@@ -150,41 +146,28 @@ async fn main() -> ExitCode {
 }
 
 /// POSTs `delivery` to `/webhook` as Flowtriq does (HTTP/1.1, `Content-Length`) and returns the
-/// answer's status and body.
-///
-/// Spelled out on a TCP stream instead of using an HTTP client library, because of the oversized
-/// delivery: the receiver refuses it from its `Content-Length` alone, answers 413 and closes the
-/// connection with the body unread, and a client that must finish writing the body before it
-/// reads sometimes gets a reset connection instead of the answer. This one reads while it writes.
+/// answer's status and body. It reads while it writes ([`exchange`]), so the oversized delivery
+/// gets its 413 rather than, now and then, a reset connection.
 async fn deliver(addr: SocketAddr, delivery: &Delivery) -> Result<(u16, String), String> {
-    let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    let (mut reader, mut writer) = stream.into_split();
-    let mut request = format!(
+    let head = format!(
         "POST /webhook HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\
          content-type: application/json\r\n{SIGNATURE_HEADER}: {}\r\ncontent-length: {}\r\n\r\n",
         delivery.signature,
         delivery.body.len()
-    )
-    .into_bytes();
-    request.extend_from_slice(&delivery.body);
-    let write = tokio::spawn(async move {
-        // After an early answer the write fails; the answer is what counts. The writer is held
-        // until then: dropping it would half-close the connection.
-        let _ = writer.write_all(&request).await;
-        std::future::pending::<()>().await;
-    });
-    // Up to the server's close; a reset after the answer leaves what was read before it.
-    let mut raw = Vec::new();
-    let read = reader.read_to_end(&mut raw).await;
-    write.abort();
+    );
+    let request = [head.as_bytes(), &delivery.body].concat();
+    // `connection: close`: the answer ends where the connection does.
+    let (raw, read_error) = exchange(addr, request, |_| false)
+        .await
+        .map_err(|e| e.to_string())?;
 
     let text = String::from_utf8_lossy(&raw);
     let parsed = text.split_once("\r\n\r\n").and_then(|(head, body)| {
         let status = head.split(' ').nth(1)?.parse().ok()?;
         Some((status, body.to_owned()))
     });
-    parsed.ok_or_else(|| match read {
-        Err(error) => format!("no answer: {error}"),
-        Ok(_) => format!("no answer: {} bytes of something else", raw.len()),
+    parsed.ok_or_else(|| match read_error {
+        Some(error) => format!("no answer: {error}"),
+        None => format!("no answer: {} bytes of something else", raw.len()),
     })
 }

@@ -102,6 +102,50 @@ where
     }
 }
 
+/// Sends the raw HTTP/1.1 `request` on a new connection to `addr` and returns the bytes of the
+/// answer, with the read error that ended them, if any.
+///
+/// It reads while it writes. A receiver refuses an oversized body from its `Content-Length`
+/// alone, answers 413 and closes the connection with the body unread; a client that must finish
+/// writing before it reads then sometimes gets a reset connection instead of the answer. Reading
+/// stops once `complete` accepts the bytes read so far, or when the server closes.
+pub async fn exchange(
+    addr: SocketAddr,
+    request: Vec<u8>,
+    complete: impl Fn(&[u8]) -> bool,
+) -> std::io::Result<(Vec<u8>, Option<std::io::Error>)> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    let (mut reader, mut writer) = stream.into_split();
+    let write = tokio::spawn(async move {
+        // After an early answer the write fails; the answer is what counts. The writer is held
+        // until then: dropping it would half-close the connection, which a server may take as
+        // the client leaving.
+        if writer.write_all(&request).await.is_ok() {
+            let _ = writer.flush().await;
+        }
+        std::future::pending::<()>().await;
+    });
+    let mut raw = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    // A reset after the answer still leaves what was read before it.
+    let read_error = loop {
+        match reader.read(&mut buf).await {
+            Ok(0) => break None,
+            Ok(n) => {
+                raw.extend_from_slice(buf.get(..n).unwrap_or_default());
+                if complete(&raw) {
+                    break None;
+                }
+            }
+            Err(error) => break Some(error),
+        }
+    };
+    write.abort();
+    Ok((raw, read_error))
+}
+
 /// Where the receivers remember handled deliveries (`FLOWTRIQ_DEDUP`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dedup {

@@ -4,68 +4,31 @@
 
 use std::net::SocketAddr;
 
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-};
+use flowtriq_webhook_examples::exchange;
 
 use super::{PATH, WireRequest, WireResponse};
 
-/// Sends `request` to `POST /webhook` at `addr` and reads the answer.
+/// Sends `request` to `POST /webhook` at `addr` and reads the answer, reading while it writes
+/// ([`flowtriq_webhook_examples::exchange`]) so that an early answer is not lost.
 pub async fn send(addr: SocketAddr, request: WireRequest) -> Result<WireResponse, String> {
-    let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    let (mut reader, mut writer) = stream.into_split();
-
     let mut head = format!(
         "POST {PATH} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\nconnection: close\r\n"
     );
     if let Some(signature) = &request.signature {
         head.push_str(&format!("x-flowtriq-signature: {signature}\r\n"));
     }
-    if request.chunked {
+    let body = if request.chunked {
         head.push_str("transfer-encoding: chunked\r\n\r\n");
+        chunked(&request.body)
     } else {
         head.push_str(&format!("content-length: {}\r\n\r\n", request.body.len()));
-    }
-
-    // Write while reading: a server may answer (413) and close before taking the whole body,
-    // and then a write error is expected, not a failure.
-    let write = tokio::spawn(async move {
-        writer.write_all(head.as_bytes()).await?;
-        if request.chunked {
-            for chunk in request.body.chunks(16 * 1024) {
-                writer
-                    .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
-                    .await?;
-                writer.write_all(chunk).await?;
-                writer.write_all(b"\r\n").await?;
-            }
-            writer.write_all(b"0\r\n\r\n").await?;
-        } else {
-            writer.write_all(&request.body).await?;
-        }
-        writer.flush().await?;
-        // Dropping the writer would half-close the socket, and a server may take that as the
-        // client leaving; hold it until the answer is read and this task aborted.
-        std::future::pending::<std::io::Result<()>>().await
-    });
-
-    let mut raw = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let read_error = loop {
-        match reader.read(&mut buf).await {
-            Ok(0) => break None,
-            Ok(n) => {
-                raw.extend_from_slice(&buf[..n]);
-                if let Some(response) = parse(&raw, false) {
-                    write.abort();
-                    return Ok(response);
-                }
-            }
-            Err(e) => break Some(e),
-        }
+        request.body
     };
-    write.abort();
+    let wire = [head.into_bytes(), body].concat();
+
+    let (raw, read_error) = exchange(addr, wire, |raw| parse(raw, false).is_some())
+        .await
+        .map_err(|e| e.to_string())?;
     parse(&raw, true).ok_or_else(|| {
         format!(
             "no complete response ({} bytes read, {read_error:?}): {:.200}",
@@ -73,6 +36,18 @@ pub async fn send(addr: SocketAddr, request: WireRequest) -> Result<WireResponse
             String::from_utf8_lossy(&raw)
         )
     })
+}
+
+/// `body` in chunks of 16 KiB, with `Transfer-Encoding: chunked` framing.
+fn chunked(body: &[u8]) -> Vec<u8> {
+    let mut framed = Vec::with_capacity(body.len() + 64);
+    for chunk in body.chunks(16 * 1024) {
+        framed.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        framed.extend_from_slice(chunk);
+        framed.extend_from_slice(b"\r\n");
+    }
+    framed.extend_from_slice(b"0\r\n\r\n");
+    framed
 }
 
 /// Parses a complete response, or `None` while more bytes are needed; `eof` says the server
